@@ -1,0 +1,125 @@
+"""`follicle demo`: demo clinics and staff, created through the same services real use goes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from follicle.accounts import services as account_services
+from follicle.accounts.models import Membership, User
+from follicle.accounts.roles import Role
+from follicle.core import services as core_services
+from follicle.core.audit import Auditor
+from follicle.core.models import Clinic
+from follicle.demo.holidays import greek_public_holidays
+
+CLINICS = {
+    "Athens": {
+        "address": "Leoforos Vasilissis Sofias 45, 106 76 Athens",
+        "phone": "+30 210 000 0000",
+        "email": "athens@follicle.invalid",
+        "hours": {d: (dt.time(9), dt.time(20)) for d in range(5)} | {5: (dt.time(10), dt.time(15))},
+    },
+    "Thessaloniki": {
+        "address": "Tsimiski 60, 546 23 Thessaloniki",
+        "phone": "+30 2310 000 000",
+        "email": "thessaloniki@follicle.invalid",
+        "hours": {d: (dt.time(10), dt.time(19)) for d in range(5)},
+    },
+}
+
+# username, first name, last name, language, [(clinic, role)]
+STAFF = [
+    ("admin.athens", "Ελένη", "Παπαδοπούλου", "el", [("Athens", Role.ADMIN)]),
+    ("doctor.athens", "Νίκος", "Γεωργίου", "el", [("Athens", Role.PRACTITIONER)]),
+    ("nurse.athens", "Μαρία", "Κωνσταντίνου", "el", [("Athens", Role.NURSE)]),
+    ("reception.athens", "Σοφία", "Δημητρίου", "el", [("Athens", Role.RECEPTIONIST)]),
+    ("admin.thessaloniki", "Γιώργος", "Ιωαννίδης", "el", [("Thessaloniki", Role.ADMIN)]),
+    ("doctor.thessaloniki", "Κατερίνα", "Βασιλείου", "el", [("Thessaloniki", Role.PRACTITIONER)]),
+    (
+        "locum.doctor",
+        "Alex",
+        "Morgan",
+        "en",
+        [("Athens", Role.PRACTITIONER), ("Thessaloniki", Role.PRACTITIONER)],
+    ),
+]
+
+
+def demo_password() -> str:
+    return os.environ.get("FOLLICLE_DEMO_PASSWORD") or "follicle-demo"
+
+
+class Command(BaseCommand):
+    help = "Create the demo clinics (Athens, Thessaloniki) and their staff, then print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (but print the logins) when the database already has clinics.",
+        )
+
+    def handle(self, *args, if_empty: bool, **options):
+        if if_empty and Clinic.objects.exists():
+            self.stdout.write("The database already has data: kept as it is.")
+        else:
+            self._create()
+        self._print_logins()
+
+    @transaction.atomic
+    def _create(self) -> None:
+        auditor = Auditor.system(label="system:demo")
+        clinics = {}
+        today = timezone.localdate()
+        for name, info in CLINICS.items():
+            clinic, _ = Clinic.objects.get_or_create(name=name, defaults={"language": "el"})
+            core_services.clinic_update(
+                clinic=clinic,
+                auditor=auditor,
+                address=info["address"],
+                phone=info["phone"],
+                email=info["email"],
+                language="el",
+            )
+            core_services.opening_hours_set(clinic=clinic, auditor=auditor, hours=info["hours"])
+            for year in (today.year, today.year + 1):
+                for date, reason in greek_public_holidays(year):
+                    if date >= today and not clinic.closed_days.filter(date=date).exists():
+                        core_services.closed_day_add(clinic=clinic, auditor=auditor, date=date, reason=reason)
+            clinics[name] = clinic
+        for username, first, last, language, places in STAFF:
+            for clinic_name, role in places:
+                clinic = clinics[clinic_name]
+                if Membership.objects.filter(user__username=username, clinic=clinic).exists():
+                    continue
+                account_services.staff_create(
+                    clinic=clinic,
+                    auditor=Auditor.system(clinic=clinic, label="system:demo"),
+                    username=username,
+                    email=f"{username}@follicle.invalid",
+                    first_name=first,
+                    last_name=last,
+                    role=role,
+                    language=language,
+                    password=demo_password(),
+                    send_invite=False,
+                )
+        self.stdout.write(self.style.SUCCESS("Demo clinics and staff created."))
+
+    def _print_logins(self) -> None:
+        users = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in STAFF])}
+        if not users:
+            return
+        password = "$FOLLICLE_DEMO_PASSWORD" if os.environ.get("FOLLICLE_DEMO_PASSWORD") else "follicle-demo"
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password: {password}):")
+        for username, _first, _last, _lang, places in STAFF:
+            if username in users:
+                where = ", ".join(f"{role.label} in {clinic}" for clinic, role in places)
+                self.stdout.write(f"  {username:<22} {where}")
+        self.stdout.write("")

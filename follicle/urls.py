@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from follicle.api.api import api
+
+urlpatterns = [
+    path("accounts/", include("follicle.accounts.urls")),
+    path("api/", api.urls),
+    path("", include("follicle.core.urls")),
+]
+
+handler403 = "follicle.core.errors.permission_denied"
+handler404 = "follicle.core.errors.page_not_found"
+handler500 = "follicle.core.errors.server_error"

@@ -1,0 +1,10 @@
+import os
+
+from follicle import envfile
+
+envfile.load()
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "follicle.settings")
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()
