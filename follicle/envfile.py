@@ -34,8 +34,12 @@ def parse(text: str) -> dict[str, str]:
     return values
 
 
-def load(path: Path = ENV_FILE) -> None:
-    """Put the file's values into os.environ; variables already set in the environment win."""
+def load(path: Path | None = None) -> None:
+    """Put the file's values into os.environ; variables already set in the environment win.
+
+    FOLLICLE_ENV_FILE names another file (tests point it away from a developer's own `.env`).
+    """
+    path = path or Path(os.environ.get("FOLLICLE_ENV_FILE") or ENV_FILE)
     if not path.exists():
         return
     for key, value in parse(path.read_text(encoding="utf-8")).items():

@@ -105,21 +105,28 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "follicle.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "follicle.core.middleware.IdleTimeoutMiddleware",
     "follicle.core.middleware.UserLanguageMiddleware",
     "follicle.core.middleware.ActiveClinicMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+if not (DEBUG or TESTING):
+    # Production serves collected, compressed, fingerprinted static files itself (whitenoise);
+    # in development and tests Django's staticfiles app serves them from the source tree.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "follicle.urls"
 FORM_RENDERER = "follicle.core.forms.FormRenderer"
@@ -270,7 +277,9 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("FOLLICLE_SSL_REDIRECT", _secure)
 SECURE_HSTS_SECONDS = env_int("FOLLICLE_HSTS_SECONDS", 31536000 if _secure else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env_bool("FOLLICLE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("FOLLICLE_HSTS_PRELOAD", _secure)
+# Turning preload off is a deliberate choice (e.g. subdomains without HTTPS), not an oversight.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD or not _secure else ["security.W021"]
 if env_bool("FOLLICLE_BEHIND_PROXY", False):
     # Only behind a TLS-terminating proxy that sets this header and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

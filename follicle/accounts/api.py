@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid as uuid_module
 
 from django.http import Http404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from follicle.accounts import selectors, services
@@ -119,7 +119,7 @@ def staff_create(request, payload: StaffIn):
     membership = services.staff_create(
         clinic=request.clinic, auditor=Auditor.from_request(request), **payload.dict()
     )
-    return 201, membership
+    return Status(201, membership)
 
 
 @router.get("/staff/{staff_id}", response={200: StaffOut, 403: Detail, 404: Detail})
