@@ -89,8 +89,7 @@ def clinic_settings(request):
         "closed_form": closed_form,
         "closed_days": selectors.closed_day_list(clinic=clinic),
     }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "core/clinic_settings.html", context, status=status)
+    return render(request, "core/clinic_settings.html", context)
 
 
 @staff_view("clinic_settings", "w")
@@ -122,6 +121,8 @@ def audit_log(request):
             "action": data["action"],
         }
     events = selectors.audit_event_list(clinic=request.clinic, **filters)
+    if form.is_bound and not form.is_valid():
+        events = events.none()  # the errors show beside the filters; never silently unfiltered
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     Auditor.from_request(request).log_list(
         "audit.list",
@@ -130,12 +131,9 @@ def audit_log(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    response = _partial(
+    return _partial(
         request, "core/audit_log.html", "results", {"form": form, "page": page, "query": query.urlencode()}
     )
-    response.status_code = status
-    return response
 
 
 @staff_view("tasks", "r")
