@@ -318,7 +318,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("FOLLICLE_LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
-        "huey": {"level": "INFO"},
+        "huey": {"level": "INFO", "propagate": False},  # the worker adds its own handler
         "django.request": {"level": "ERROR"},
     },
 }
