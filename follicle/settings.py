@@ -158,24 +158,21 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("FOLLICLE_DB_CONN_MAX_AGE", 60))
     }
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "follicle.sqlite3",
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock when a transaction starts, so two writers never
-                # deadlock upgrading read locks; WAL lets readers go on while one writes.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                    "PRAGMA busy_timeout=20000;"
-                ),
-            },
-            # A file, not memory, so concurrency tests use real separate connections.
-            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
-        }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "follicle.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE takes the write lock when a transaction starts, so two writers never deadlock
+        # upgrading read locks; WAL lets readers go on while one writes.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+        ),
     }
+    # A file, not memory, so concurrency tests use real, separate connections.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

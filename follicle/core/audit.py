@@ -22,7 +22,7 @@ from datetime import UTC
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -69,6 +69,19 @@ def _head_signature(seq: int, head_hash: str) -> str:
     return hmac.new(_key(), f"head:{seq}:{head_hash}".encode(), hashlib.sha256).hexdigest()
 
 
+def _locked_head() -> AuditChainHead:
+    """The chain head, locked for this transaction (created once if a migration did not)."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(pk=1)
+        except IntegrityError:
+            pass  # another writer created it first
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def append(
     *,
     action: str,
@@ -85,7 +98,7 @@ def append(
 ) -> AuditEvent:
     """Append one row to the chain. Joins the caller's transaction when there is one."""
     with transaction.atomic():
-        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        head = _locked_head()
         event = AuditEvent(
             seq=head.seq + 1,
             # Microsecond precision survives every backend, so the hash recomputes exactly.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from contextlib import contextmanager
@@ -188,6 +191,50 @@ def test_concurrent_appends_never_fork_the_chain(clinic):
     assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, total + 1))
     prev_hashes = list(AuditEvent.objects.values_list("prev_hash", flat=True))
     assert len(set(prev_hashes)) == total  # no two rows extend the same link: no fork
+    report = verify_chain()
+    assert report.ok, report.reason
+    assert report.checked == total
+
+
+def _database_url() -> str:
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict["USER"] or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
+    host = settings_dict["HOST"] or "127.0.0.1"
+    return f"postgres://{user}{password}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_worker_processes_never_fork_the_chain(clinic):
+    """Separate `follicle` processes (like several workers) append to one database at once."""
+    processes, per_process = 3, 25
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLICLE_")}
+    env |= {"FOLLICLE_TESTING": "true", "DATABASE_URL": _database_url(), "FOLLICLE_ENV_FILE": "/nonexistent"}
+    code = (
+        "from follicle.core.audit import append\n"
+        f"for i in range({per_process}):\n"
+        "    append(action='test.process', actor_label='worker', detail={'i': i})\n"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "follicle", "shell", "-c", code],
+            env=env,  # noqa: S603
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    # The test process writes at the same time.
+    for i in range(per_process):
+        append(action="test.process", actor_label="web", clinic=clinic, detail={"i": i})
+    for worker in workers:
+        _out, err = worker.communicate(timeout=180)
+        assert worker.returncode == 0, err
+    total = (processes + 1) * per_process
+    assert AuditEvent.objects.count() == total
     report = verify_chain()
     assert report.ok, report.reason
     assert report.checked == total
