@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "ninja",
     "follicle.core",
     "follicle.accounts",
+    "follicle.reference",
+    "follicle.patients",
+    "follicle.assessments",
     "follicle.api",
     "follicle.demo",
 ]

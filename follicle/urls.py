@@ -5,6 +5,9 @@ from follicle.api.api import api
 urlpatterns = [
     path("accounts/", include("follicle.accounts.urls")),
     path("api/", api.urls),
+    path("reference/", include("follicle.reference.urls")),
+    path("patients/", include("follicle.patients.urls")),
+    path("assessments/", include("follicle.assessments.urls")),
     path("", include("follicle.core.urls")),
 ]
 
