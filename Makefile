@@ -31,6 +31,7 @@ venv: $(STAMP)
 
 run: $(STAMP) .env
 	$(FOLLICLE) migrate --no-input
+	$(FOLLICLE) load-reference
 	$(FOLLICLE) demo --if-empty
 	@echo "Follicle: http://127.0.0.1:8000  (Ctrl-C stops the web server and the worker)"
 	$(FOLLICLE) serve 127.0.0.1:8000

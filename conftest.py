@@ -106,3 +106,41 @@ def _audit_log_append_only(request):
         with connection.cursor() as cursor:
             for statement in down:
                 cursor.execute(statement)
+
+
+@pytest.fixture
+def catalogue(db):
+    """The shipped reference catalogue, loaded through its service."""
+    from follicle.core.audit import Auditor
+    from follicle.reference.services import reference_load
+
+    return reference_load(auditor=Auditor.system(label="system:load-reference"))
+
+
+@pytest.fixture
+def make_patient(clinic):
+    """Register a patient through the service (as reception would)."""
+    import datetime as dt
+
+    from follicle.core.audit import Auditor
+    from follicle.patients.services import patient_create
+
+    def make(
+        first_name="Ελένη",
+        last_name="Παπαδοπούλου",
+        sex="female",
+        date_of_birth=dt.date(1985, 5, 17),
+        clinic_=None,
+        **fields,
+    ):
+        return patient_create(
+            clinic=clinic_ or clinic,
+            auditor=Auditor.system(clinic=clinic_ or clinic),
+            first_name=first_name,
+            last_name=last_name,
+            sex=sex,
+            date_of_birth=date_of_birth,
+            **fields,
+        )
+
+    return make

@@ -21,7 +21,7 @@ def _widget_class(widget: forms.Widget) -> str:
     if isinstance(widget, forms.CheckboxInput):
         return "form-check-input"
     if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
-        return ""
+        return "form-check-input"  # applied to each option's input
     if isinstance(widget, (forms.Select, forms.SelectMultiple)):
         return "form-select"
     return "form-control"

@@ -66,7 +66,9 @@ class ReferenceEntry(models.Model):
 
     class Meta:
         ordering = ["kind", "name"]
-        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="one_reference_entry_per_kind_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="one_reference_entry_per_kind_key")
+        ]
         verbose_name = _("reference entry")
         verbose_name_plural = _("reference entries")
 

@@ -26,3 +26,22 @@ def as_json(value) -> str:
     if not value:
         return ""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+@register.filter
+def field_value(obj, name: str):
+    return getattr(obj, name, "")
+
+
+@register.filter
+def field_label(obj, name: str) -> str:
+    return str(obj._meta.get_field(name).verbose_name)
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key], or "" when missing (for lookups in templates)."""
+    try:
+        return mapping.get(key, "")
+    except AttributeError:
+        return ""
