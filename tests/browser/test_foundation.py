@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("demo")
+    call_command("demo", "--patients", "0")
 
 
 def test_locum_switches_clinic_and_language_and_creates_token(demo, journey, page):

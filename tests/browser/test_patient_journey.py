@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def clinic_ready(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("load_reference")
-    call_command("demo")
+    call_command("demo", "--patients", "0")
     athens = Clinic.objects.get(name="Athens")
     for language, title in (("el", "Συναίνεση για μεσοθεραπεία"), ("en", "Consent to mesotherapy")):
         consent_text_publish(

@@ -10,6 +10,7 @@ from follicle.accounts.models import Membership, User
 from follicle.accounts.roles import Role
 from follicle.accounts.services import token_authenticate
 from follicle.core.models import AuditEvent, Clinic
+from follicle.patients.models import Patient
 
 
 @pytest.mark.django_db
@@ -41,7 +42,7 @@ class TestTokenCommand:
 class TestDemoCommand:
     def test_creates_clinics_staff_hours_and_holidays(self, capsys, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-        call_command("demo")
+        call_command("demo", "--patients", "0")
         out = capsys.readouterr().out
         assert "locum.doctor" in out and "follicle-demo" in out
         assert set(Clinic.objects.values_list("name", flat=True)) == {"Athens", "Thessaloniki"}
@@ -50,6 +51,7 @@ class TestDemoCommand:
         athens = Clinic.objects.get(name="Athens")
         assert athens.opening_hours.count() == 6 and athens.closed_days.count() >= 12
         assert AuditEvent.objects.filter(action="staff.create", actor_label="system:demo").count() == 8
+        assert not Patient.objects.exists()
 
     def test_if_empty_keeps_existing_data(self, clinic, capsys):
         call_command("demo", "--if-empty")
@@ -59,5 +61,5 @@ class TestDemoCommand:
     def test_password_from_environment(self, monkeypatch, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
         monkeypatch.setenv("FOLLICLE_DEMO_PASSWORD", "another-demo-password")
-        call_command("demo")
+        call_command("demo", "--patients", "0")
         assert User.objects.get(username="admin.athens").check_password("another-demo-password")

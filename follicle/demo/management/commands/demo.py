@@ -1,13 +1,18 @@
-"""`follicle demo`: demo clinics and staff, created through the same services real use goes through."""
+"""`follicle demo`: demo clinics, staff and patients, created through the same services real use goes through.
+
+Staff are created by the system; everything patients go through (registration, history, consents,
+assessment, screening) is done as the clinic's demo staff, so the audit trail reads like real use.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from tqdm import tqdm
 
 from follicle.accounts import services as account_services
 from follicle.accounts.models import Membership, User
@@ -16,6 +21,10 @@ from follicle.core import services as core_services
 from follicle.core.audit import Auditor
 from follicle.core.models import Clinic
 from follicle.demo.holidays import greek_public_holidays
+from follicle.demo.patients import DemoPatients, Summary
+from follicle.patients.models import Patient
+from follicle.reference.models import ReferenceEntry
+from follicle.reference.services import reference_load
 
 CLINICS = {
     "Athens": {
@@ -55,7 +64,10 @@ def demo_password() -> str:
 
 
 class Command(BaseCommand):
-    help = "Create the demo clinics (Athens, Thessaloniki) and their staff, then print the demo logins."
+    help = (
+        "Create the demo clinics (Athens, Thessaloniki), their staff and patients (histories, consents, "
+        "assessments, screenings), then print the demo logins."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -63,12 +75,30 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing (but print the logins) when the database already has clinics.",
         )
+        parser.add_argument(
+            "--patients",
+            type=int,
+            default=200,
+            metavar="N",
+            help="Patients per demo clinic (default 200; 0 for none). A clinic that has fewer is topped up.",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=1,
+            help="Seed of the patient generator: the same seed, the same people.",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
 
-    def handle(self, *args, if_empty: bool, **options):
+    def handle(self, *args, if_empty: bool, patients: int, seed: int, no_progress: bool, **options):
+        if patients < 0:
+            raise CommandError("--patients must be 0 or more.")
         if if_empty and Clinic.objects.exists():
             self.stdout.write("The database already has data: kept as it is.")
         else:
             self._create()
+            if patients:
+                self._create_patients(patients, seed=seed, progress=not no_progress)
         self._print_logins()
 
     @transaction.atomic
@@ -110,6 +140,44 @@ class Command(BaseCommand):
                     send_invite=False,
                 )
         self.stdout.write(self.style.SUCCESS("Demo clinics and staff created."))
+
+    def _create_patients(self, count: int, *, seed: int, progress: bool) -> None:
+        if not ReferenceEntry.objects.exists():
+            report = reference_load(auditor=Auditor.system(label="system:load-reference"))
+            self.stdout.write(
+                f"The reference catalogue was empty: loaded it ({len(report.datasets)} datasets), "
+                "as `follicle load-reference` would."
+            )
+        for name in CLINICS:
+            clinic = Clinic.objects.get(name=name)
+            existing = Patient.objects.filter(clinic=clinic).count()
+            if existing >= count:
+                self.stdout.write(f"{name}: already has {existing} patients, none added.")
+                continue
+            try:
+                generator = DemoPatients(clinic, seed=seed)
+            except ValueError as exc:  # no practitioner in the clinic
+                raise CommandError(str(exc)) from exc
+            visits = generator.visit_times(count)
+            summary = Summary(clinic=name)
+            with tqdm(
+                total=count,
+                initial=existing,
+                desc=name,
+                unit="patient",
+                file=self.stderr._out,
+                disable=not progress,
+            ) as bar:
+                for index in range(existing, count):
+                    try:
+                        summary.add(generator.create(index, visits[index]))  # one transaction each
+                    except Exception as exc:
+                        raise CommandError(
+                            f"{name}: demo patient {index + 1} failed ({exc!r}); the {index} before it "
+                            "are kept, run the command again to add the rest."
+                        ) from exc
+                    bar.update(1)
+            self.stdout.write(self.style.SUCCESS(summary.line()))
 
     def _print_logins(self) -> None:
         users = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in STAFF])}
