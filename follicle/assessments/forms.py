@@ -68,6 +68,7 @@ class AssessmentForm(StyledModelForm):
         )
         scale = self.data.get("scale") if self.is_bound else self.initial.get("scale")
         self.grading = grading_for(scale) if scale in {s.key for s in scales} else None
+        self.cleaned_scale = scale if self.grading else ""
         self.fields["grade"] = self._grade_field()
         self.fields["trichoscopy_findings"].choices = finding_choices()
 
