@@ -29,6 +29,7 @@ from follicle.accounts.forms import (
 from follicle.accounts.models import ApiToken, Membership
 from follicle.core.access import staff_view
 from follicle.core.audit import Auditor, client_ip
+from follicle.core.forms import add_service_errors
 from follicle.core.middleware import SESSION_CLINIC_KEY
 
 PAGE_SIZE = 25
@@ -233,7 +234,7 @@ def staff_create(request):
                     clinic=request.clinic, auditor=Auditor.from_request(request), **form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request, _("%(name)s was added to the staff.") % {"name": membership.user.display_name}
@@ -263,18 +264,10 @@ def staff_edit(request, uuid):
                     is_active=form.cleaned_data["is_active"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The changes were saved."))
                 return redirect("accounts:staff_list")
     else:
         form = MembershipForm(instance=membership)
     return render(request, "accounts/staff_edit.html", {"form": form, "membership": membership})
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)

@@ -14,17 +14,10 @@ from follicle.assessments.forms import AssessmentForm, EnteredInErrorForm, Scree
 from follicle.assessments.models import Assessment
 from follicle.core.access import staff_view
 from follicle.core.audit import Auditor
+from follicle.core.forms import add_service_errors
 from follicle.patients.access import get_patient
 from follicle.reference.models import ReferenceEntry
 from follicle.reference.selectors import entry_get
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @staff_view("assessments", "w")
@@ -38,7 +31,7 @@ def assessment_create(request, uuid):
                     patient=patient, auditor=Auditor.from_request(request), **form.cleaned_data
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The assessment was recorded."))
                 return redirect("patients:chart", uuid=patient.uuid)
@@ -131,7 +124,7 @@ def screening(request, uuid):
                     patient=patient, auditor=Auditor.from_request(request), **form.cleaned_data
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The suitability decision was recorded."))
                 return redirect("patients:chart", uuid=patient.uuid)

@@ -154,3 +154,12 @@ class AuditFilterForm(StyledForm):
 
 class TestEmailForm(StyledForm):
     recipient = forms.EmailField(label=_("Send a test e-mail to"))
+
+
+def add_service_errors(form: forms.Form, exc) -> None:
+    """Show a service's ValidationError on the form: by field where it names one, else on top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

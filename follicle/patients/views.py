@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from follicle.accounts.roles import can
 from follicle.core.access import staff_view
 from follicle.core.audit import Auditor
+from follicle.core.forms import add_service_errors
 from follicle.patients import chart, selectors, services
 from follicle.patients.access import get_patient
 from follicle.patients.forms import (
@@ -27,14 +28,6 @@ from follicle.patients.models import ConsentKind
 from follicle.reference.selectors import entry_list
 
 PAGE_SIZE = 25
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @staff_view("demographics", "r")
@@ -66,7 +59,7 @@ def patient_create(request):
                 clinic=request.clinic, auditor=Auditor.from_request(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -108,7 +101,7 @@ def patient_edit(request, uuid):
                 patient=patient, auditor=Auditor.from_request(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The patient's details were saved."))
             return redirect("patients:chart", uuid=patient.uuid)
@@ -167,7 +160,7 @@ def history_edit(request, uuid):
         try:
             history = services.history_record(patient=patient, auditor=Auditor.from_request(request), **data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Medical history version %(version)s was saved.") % {"version": history.version}
@@ -212,7 +205,7 @@ def consent_sign(request, uuid, kind):
                 signed_name=form.cleaned_data["signed_name"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The consent was signed and recorded."))
             return redirect("patients:consents", uuid=patient.uuid)
@@ -233,7 +226,7 @@ def consent_withdraw(request, uuid, consent_uuid):
                 consent=consent, auditor=Auditor.from_request(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The consent was withdrawn."))
             return redirect("patients:consents", uuid=patient.uuid)
