@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "follicle.reference",
     "follicle.patients",
     "follicle.assessments",
+    "follicle.formulations",
+    "follicle.treatments",
     "follicle.api",
     "follicle.demo",
 ]

@@ -8,6 +8,8 @@ urlpatterns = [
     path("reference/", include("follicle.reference.urls")),
     path("patients/", include("follicle.patients.urls")),
     path("assessments/", include("follicle.assessments.urls")),
+    path("formulations/", include("follicle.formulations.urls")),
+    path("treatments/", include("follicle.treatments.urls")),
     path("", include("follicle.core.urls")),
 ]
 

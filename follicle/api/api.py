@@ -69,14 +69,18 @@ def _mount() -> None:
     from follicle.accounts.api import router as accounts_router
     from follicle.assessments.api import router as assessments_router
     from follicle.core.api import router as core_router
+    from follicle.formulations.api import router as formulations_router
     from follicle.patients.api import router as patients_router
     from follicle.reference.api import router as reference_router
+    from follicle.treatments.api import router as treatments_router
 
     api.add_router("/v1/", accounts_router)
     api.add_router("/v1/", core_router)
     api.add_router("/v1/reference/", reference_router)
     api.add_router("/v1/", patients_router)
     api.add_router("/v1/", assessments_router)
+    api.add_router("/v1/", formulations_router)
+    api.add_router("/v1/", treatments_router)
 
 
 _mount()

@@ -7,23 +7,65 @@ from django.utils.translation import gettext_lazy as _
 
 from follicle.accounts.roles import can
 
-# (label, url name, icon, resource needed or None for everyone)
+# An item: (label, url name, icon, resource needed or None for everyone).
+# A group: (label, icon, [items]) — a dropdown shown when any of its items is.
 NAVIGATION = [
     (_("Home"), "core:home", "house", None),
     (_("Patients"), "patients:list", "person-vcard", "demographics"),
-    (_("Reference"), "reference:index", "book", "catalogue"),
-    (_("Staff"), "accounts:staff_list", "people", "staff"),
-    (_("Clinic settings"), "core:clinic_settings", "building-gear", "clinic_settings"),
-    (_("Audit log"), "core:audit_log", "journal-check", "audit_log"),
-    (_("Background tasks"), "core:task_list", "cpu", "tasks"),
+    (
+        _("Catalogue"),
+        "capsule",
+        [
+            (_("Formulations"), "formulations:list", "droplet-half", "catalogue"),
+            (_("Products and lots"), "formulations:product_list", "box-seam", "catalogue"),
+            (_("Protocols"), "treatments:protocol_list", "calendar-range", "catalogue"),
+            (_("Ingredients"), "formulations:ingredient_list", "eyedropper", "catalogue"),
+            (_("Reference catalogue"), "reference:index", "book", "catalogue"),
+        ],
+    ),
+    (
+        _("Clinic"),
+        "building",
+        [
+            (_("Staff"), "accounts:staff_list", "people", "staff"),
+            (_("Clinic settings"), "core:clinic_settings", "building-gear", "clinic_settings"),
+            (_("Consent texts"), "patients:consent_texts", "file-earmark-text", "clinic_settings"),
+            (_("Treatment settings"), "treatments:settings", "sliders", "clinic_settings"),
+            (_("Audit log"), "core:audit_log", "journal-check", "audit_log"),
+            (_("Background tasks"), "core:task_list", "cpu", "tasks"),
+        ],
+    ),
 ]
 
-# Pages of these namespaces highlight one navigation item.
-SECTION_OF_NAMESPACE = {
-    "patients": "patients:list",
-    "assessments": "patients:list",
-    "reference": "reference:index",
-}
+# Which navigation item a page belongs to, by its view name's prefix (longest first).
+SECTION_OF_VIEW = [
+    ("treatments:protocol", "treatments:protocol_list"),
+    ("treatments:settings", "treatments:settings"),
+    ("treatments:", "patients:list"),
+    ("assessments:", "patients:list"),
+    ("patients:consent_texts", "patients:consent_texts"),
+    ("patients:", "patients:list"),
+    ("formulations:product", "formulations:product_list"),
+    ("formulations:lot", "formulations:product_list"),
+    ("formulations:ingredient", "formulations:ingredient_list"),
+    ("formulations:", "formulations:list"),
+    ("reference:", "reference:index"),
+    ("accounts:staff", "accounts:staff_list"),
+]
+
+
+def _section(view_name: str) -> str:
+    for prefix, section in SECTION_OF_VIEW:
+        if view_name.startswith(prefix):
+            return section
+    return view_name
+
+
+def _item(entry, role: str, section: str):
+    label, name, icon, resource = entry
+    if resource is not None and not can(role, resource, "r"):
+        return None
+    return {"label": label, "url": reverse(name), "icon": icon, "active": section == name}
 
 
 def shell(request):
@@ -31,16 +73,25 @@ def shell(request):
     if membership is None:
         return {"nav_items": []}
     match = getattr(request, "resolver_match", None)
-    current = match.view_name if match else ""
-    namespace = match.namespace if match else ""
-    items = [
-        {
-            "label": label,
-            "url": reverse(name),
-            "icon": icon,
-            "active": current == name or SECTION_OF_NAMESPACE.get(namespace) == name,
-        }
-        for label, name, icon, resource in NAVIGATION
-        if resource is None or can(membership.role, resource, "r")
-    ]
+    section = _section(match.view_name if match else "")
+    items = []
+    for entry in NAVIGATION:
+        if len(entry) == 3:
+            label, icon, children = entry
+            visible = [
+                item for item in (_item(child, membership.role, section) for child in children) if item
+            ]
+            if visible:
+                items.append(
+                    {
+                        "label": label,
+                        "icon": icon,
+                        "children": visible,
+                        "active": any(child["active"] for child in visible),
+                    }
+                )
+        else:
+            item = _item(entry, membership.role, section)
+            if item:
+                items.append(item)
     return {"nav_items": items, "active_clinic": request.clinic, "active_membership": membership}
