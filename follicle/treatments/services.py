@@ -693,8 +693,12 @@ def planned_session_mark(*, session: PlannedSession, status: str, auditor: Audit
     """Set a planned session's status (done is set by session recording, in a later issue)."""
     session = PlannedSession.objects.select_for_update().select_related("plan__patient").get(pk=session.pk)
     if status not in SESSION_TRANSITIONS.get(session.status, set()):
+        labels = dict(SessionStatus.choices)
         raise ValidationError(
-            {"status": _("A %(old)s session cannot become %(new)s.") % {"old": session.status, "new": status}}
+            {
+                "status": _("A session that is “%(old)s” cannot become “%(new)s”.")
+                % {"old": labels.get(session.status, session.status), "new": labels.get(status, status)}
+            }
         )
     old = session.status
     session.status = status
