@@ -2,6 +2,8 @@
 
 Staff are created by the system; everything patients go through (registration, history, consents,
 assessment, screening) is done as the clinic's demo staff, so the audit trail reads like real use.
+After the patients, each clinic gets its products, lots, formulations and protocol templates, and
+most screened patients a treatment plan at some stage (follicle/demo/treatments.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from follicle.core.audit import Auditor
 from follicle.core.models import Clinic
 from follicle.demo.holidays import greek_public_holidays
 from follicle.demo.patients import DemoPatients, Summary
+from follicle.demo.treatments import DemoTreatments, HardStop, TreatmentSummary
 from follicle.patients.models import Patient
 from follicle.reference.models import ReferenceEntry
 from follicle.reference.services import reference_load
@@ -66,7 +69,8 @@ def demo_password() -> str:
 class Command(BaseCommand):
     help = (
         "Create the demo clinics (Athens, Thessaloniki), their staff and patients (histories, consents, "
-        "assessments, screenings), then print the demo logins."
+        "assessments, screenings), products, lots, formulations, protocol templates and treatment plans, "
+        "then print the demo logins."
     )
 
     def add_arguments(self, parser):
@@ -99,6 +103,7 @@ class Command(BaseCommand):
             self._create()
             if patients:
                 self._create_patients(patients, seed=seed, progress=not no_progress)
+                self._create_treatments(seed=seed, progress=not no_progress)
         self._print_logins()
 
     @transaction.atomic
@@ -178,6 +183,38 @@ class Command(BaseCommand):
                         ) from exc
                     bar.update(1)
             self.stdout.write(self.style.SUCCESS(summary.line()))
+
+    def _create_treatments(self, *, seed: int, progress: bool) -> None:
+        """Each clinic's products, lots, formulations and protocol templates, then plans for its
+        patients who have none yet (one transaction each)."""
+        for name in CLINICS:
+            clinic = Clinic.objects.get(name=name)
+            generator = DemoTreatments(clinic, seed=seed)
+            try:
+                generator.setup()
+            except Exception as exc:
+                raise CommandError(f"{name}: demo products and formulations failed ({exc!r}).") from exc
+            patients = generator.candidates()
+            summary = TreatmentSummary(clinic=name)
+            with tqdm(
+                total=len(patients),
+                desc=f"{name} plans",
+                unit="patient",
+                file=self.stderr._out,
+                disable=not progress,
+            ) as bar:
+                for done, patient in enumerate(patients):
+                    try:
+                        summary.add(generator.create(patient))  # one transaction each
+                    except HardStop:
+                        summary.skipped += 1
+                    except Exception as exc:
+                        raise CommandError(
+                            f"{name}: demo plan for patient {patient.record_number} failed ({exc!r}); "
+                            f"the {done} before it are kept, run the command again to add the rest."
+                        ) from exc
+                    bar.update(1)
+            self.stdout.write(self.style.SUCCESS(summary.line(clinic)))
 
     def _print_logins(self) -> None:
         users = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in STAFF])}
