@@ -6,7 +6,9 @@ Pipeline (each step chosen for robustness to conditions we cannot see in advance
    morphological background: a grey closing (for dark hairs) and opening (for light, grey or
    vellus hairs on dark skin) wider than the thickest hair. The two responses are normalised by
    their robust noise level, so thresholds mean "standard deviations above skin texture" on any
-   skin tone, exposure or sensor.
+   skin tone, exposure or sensor. A second, smoother scale (~20 µm) normalised by the skin's own
+   response spread catches faint wide hairs that sensor noise hides at pixel scale (dark skin,
+   JPEG, light-brown hair).
 2. **Segmentation.** Hysteresis thresholding keeps faint vellus hairs that touch a confident seed;
    small specks are dropped.
 3. **Centre lines → graph.** The mask is skeletonised and cut into branches at junctions. Short
@@ -14,16 +16,29 @@ Pipeline (each step chosen for robustness to conditions we cannot see in advance
    shallow angle) are contracted into one node.
 4. **Crossings and follicular units.** At every junction the branches are re-paired by direction
    continuity (a hair goes straight through a crossing). Unpaired branches end there: that is
-   where several hairs leave one follicular opening. Clipped hairs are nearly straight, so a
-   sharp corner in a chain also separates two hairs (a "V" from one opening).
-5. **Rejection by shape.** Flakes, empty follicle openings and skin texture are blobs: too short,
-   too wide for their length, or too weak along their length.
+   where several hairs leave one follicular opening. An unpaired arm that nearly continues a
+   paired stem is a sibling whose mask merged with the other near the opening: it is traced
+   back along the shared stem, so a fork counts two hairs. Clipped hairs are nearly straight,
+   so a sharp corner in a chain also separates two hairs (a "V" from one opening).
+5. **Rejection by appearance and shape.** A hair must differ from the skin, stand out from the
+   skin texture by more than a short candidate could by chance (the required contrast falls
+   with the square root of the length, as the median profile averages texture along it), and
+   soft-edged low-contrast candidates are skin mottle: a hair's edges are as sharp as the
+   optics allow. Flakes, empty openings and texture are also too short, too wide for their
+   length, too crooked or too weak along their length. Candidates lying inside a longer hair
+   are dropped unless they have a free tip of their own.
 6. **Width.** Perpendicular profiles along the middle of each hair (away from ostium and tip) are
    re-centred and median-combined. The distance between the two steepest-gradient points (the
    edges) is a contrast-free width estimate; blur pushes the edges apart for thin hairs, so it is
-   inverted through the exact edge distance of a box blurred by a Gaussian, with the blur sigma
-   measured on the same image from its thick hairs. No threshold or FWHM is involved.
-7. **Follicular units.** Each hair's proximal end is the end nearest another hair's end; hairs
+   inverted through the exact edge distance of a box blurred by a Gaussian, with one blur sigma
+   per image read from its strongest, longest edges (a contrast x length weighted median, so
+   weak candidates cannot drag it). No threshold or FWHM is involved.
+7. **Hairs side by side.** Counting is by tips: two siblings lying alongside each other from one
+   opening make one mask, but the shorter one's flat-cut tip leaves a step in the mask width.
+   A hair 1.45-2.6 times wider over one end part than over the rest is split into the longer
+   hair and a sibling over the wide part, and both are given the width measured on the narrow
+   part.
+8. **Follicular units.** Each hair's proximal end is the end nearest another hair's end; hairs
    whose proximal ends lie within ~120 µm share a unit.
 """
 
@@ -49,6 +64,7 @@ class Params:
 
     work_um_per_px: float = 6.0  # detection runs at about this resolution (or finer)
     max_hair_width_um: float = 130.0  # background structuring element is wider than this
+    coarse_um: float = 20.0  # second, smoother hairness scale for faint wide hairs (0: off)
     low_z: float = 2.2  # hysteresis thresholds in robust noise units
     high_z: float = 4.5
     min_length_um: float = 100.0  # shorter segments are not counted as hairs
@@ -58,9 +74,16 @@ class Params:
     min_straightness: float = 0.85  # chord / path length: clipped hairs are nearly straight
     min_contrast: float = 0.05  # relative darkening (or brightening) of the hair centre
     texture_factor: float = 5.0  # ... and at least this many times the skin texture level
+    texture_length_um: float = 300.0  # ... for a candidate this long (sqrt-scaled with length)
     corner_deg: float = 38.0  # a sharper turn separates two hairs
     pair_tolerance_deg: float = 40.0  # branches this close to collinear continue across a node
     unit_radius_um: float = 120.0  # proximal ends closer than this share a follicular unit
+    max_edge_blur: float = 1.45  # edge blur of a hair relative to the image's optical blur
+    # pieces this close to collinear, end to end, are joined into one hair. Off (0) by default: on
+    # generated fields it also joined a hair whose tip lies on the next unit's opening to a hair
+    # of that unit (net loss); crossings are already resolved at skeleton junctions
+    join_deg: float = 0.0
+    fork_deg: float = 35.0  # an unpaired arm this close to continuing a paired stem shares it
 
 
 @dataclass
@@ -180,35 +203,61 @@ def _to_linear(lum: np.ndarray) -> np.ndarray:
 
 def _block_mean(a: np.ndarray, f: int) -> np.ndarray:
     h, w = (a.shape[0] // f) * f, (a.shape[1] // f) * f
-    return a[:h, :w].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+    a = a[:h, :w]
+    # strided sums are several times faster than a mean over non-adjacent axes
+    out = np.zeros((h // f, w // f), np.float32 if a.dtype != np.float64 else np.float64)
+    for i in range(f):
+        for j in range(f):
+            out += a[i::f, j::f]
+    out /= f * f
+    return out
 
 
 def _noise_level(g: np.ndarray) -> float:
     """Robust standard deviation of fine-scale variation (sensor noise plus skin texture)."""
+    h, w = g.shape
+    if min(h, w) >= 400:  # the central 60 % of the field is plenty, at a third of the cost
+        g = g[h // 5 : h - h // 5, w // 5 : w - w // 5]
     sample = (g - ndimage.gaussian_filter(g, 2.0))[::3, ::3]
     med = float(np.median(sample))
     return max(float(np.median(np.abs(sample - med))) * 1.4826, 1e-4)
 
 
-def _hairness(g: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _hairness(g: np.ndarray, k: int, coarse_sigma: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Robust z-scores of dark and light line-like structures narrower than ``k`` pixels.
 
-    The morphological background is computed at half resolution (it is smooth by construction)
-    and interpolated back, which keeps the step cheap on large fields.
+    The morphological background is computed at half or quarter resolution (it is smooth by
+    construction, and the element stays >= 6 px there) and interpolated back, which keeps the
+    step cheap on large fields.
     """
-    f = 2 if min(g.shape) >= 200 and k >= 9 else 1
+    f = 4 if min(g.shape) >= 400 and k >= 24 else 2 if min(g.shape) >= 200 and k >= 9 else 1
     small = _block_mean(g, f) if f > 1 else g
     ks = max(3, k // f) | 1
     # alternating filters: remove the other polarity first, or the skin between two close dark
     # hairs would look like a light line (and the gap between light hairs like a dark one)
     close = ndimage.grey_closing(ndimage.grey_opening(small, size=(ks, ks)), size=(ks, ks))
     open_ = ndimage.grey_opening(ndimage.grey_closing(small, size=(ks, ks)), size=(ks, ks))
+    coarse = []
+    if coarse_sigma > 1.0:
+        # faint wide hairs on a noisy sensor or dark skin: smoothing over a fraction of a hair
+        # width raises their signal-to-noise ratio several times. Fine noise is gone at that
+        # scale, so the unit is the spread of the skin's own response (texture, mottle). The
+        # smoothing is wider than the blocks, so it is done at the background's resolution.
+        gc = ndimage.gaussian_filter(small, math.sqrt(max(coarse_sigma**2 - (f * f - 1) / 12, 0.25)) / f)
+        for r in (close - gc, gc - open_):
+            sample = r[::2, ::2]
+            med = float(np.median(sample))
+            mad = max(float(np.median(np.abs(sample - med))) * 1.4826, 1e-4)
+            coarse.append((r - med) / mad)
     if f > 1:
-        zoom = (g.shape[0] / small.shape[0], g.shape[1] / small.shape[1])
-        close = _fit_shape(ndimage.zoom(close, zoom, order=1), g.shape)
-        open_ = _fit_shape(ndimage.zoom(open_, zoom, order=1), g.shape)
+        close = _upsample(close, f, g.shape)
+        open_ = _upsample(open_, f, g.shape)
+        coarse = [_upsample(c, f, g.shape) for c in coarse]
     noise = _noise_level(g)
-    return np.maximum(close - g, 0) / noise, np.maximum(g - open_, 0) / noise
+    z_dark, z_light = np.maximum(close - g, 0) / noise, np.maximum(g - open_, 0) / noise
+    for c, z in zip(coarse, (z_dark, z_light), strict=False):
+        np.maximum(z, c, out=z)
+    return z_dark, z_light
 
 
 def _texture_level(g: np.ndarray, mask: np.ndarray, k: int) -> float:
@@ -274,7 +323,9 @@ def _drop_redundant(
         own = allo[idx]
         longer = np.array([length[o] > length[i] for o in own.ravel()]).reshape(own.shape)
         cover = (own != i) & longer & (dist <= 0.5 * width_px[own] + 1.0)
-        if cover.any(axis=1).mean() >= 0.7:
+        cov = cover.any(axis=1)
+        if cov.mean() >= 0.7 and _free_run(cov) < max(1.5 * float(width_px[i]), 6.0) / 2.0:
+            # inside a longer hair, and no free tip of its own (a forked sibling has one)
             continue
         if polarity[i] < 0:
             beside = (polarity[own] > 0) & (dist <= 0.5 * width_px[own] + width_px[i] + 2.0)
@@ -282,6 +333,22 @@ def _drop_redundant(
                 continue
         out.append(i)
     return out
+
+
+def _free_run(covered: np.ndarray) -> int:
+    """Number of uncovered samples at the better end of a sampled line."""
+    n = len(covered)
+    first = int(np.argmax(covered)) if covered.any() else n
+    last = int(np.argmax(covered[::-1])) if covered.any() else n
+    return max(first, last)
+
+
+def _upsample(a: np.ndarray, f: int, shape: tuple[int, int]) -> np.ndarray:
+    """Upsampling of a smooth map by an integer factor: replicate, then a box of the same size
+    (box * box = tent, i.e. linear interpolation between the block centres)."""
+    up = ndimage.uniform_filter1d(np.repeat(a, f, axis=0), f, axis=0, mode="nearest")
+    up = ndimage.uniform_filter1d(np.repeat(up, f, axis=1), f, axis=1, mode="nearest")
+    return _fit_shape(up, shape)
 
 
 def _fit_shape(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -315,7 +382,12 @@ def _skeleton_branches(skel: np.ndarray) -> tuple[list[_Branch], np.ndarray, int
     junction = skel & (nb >= 3)
     jzone = ndimage.binary_dilation(junction, np.ones((3, 3), bool)) & skel
     jlab, n_j = ndimage.label(jzone, np.ones((3, 3)))
-    centroids = np.asarray(ndimage.center_of_mass(jzone, jlab, range(1, n_j + 1))).reshape(-1, 2)
+    jr, jc = np.nonzero(jlab)
+    jl = jlab[jr, jc]
+    cnt = np.maximum(np.bincount(jl, minlength=n_j + 1)[1:], 1)
+    centroids = np.column_stack(
+        [np.bincount(jl, jr, minlength=n_j + 1)[1:] / cnt, np.bincount(jl, jc, minlength=n_j + 1)[1:] / cnt]
+    ).reshape(-1, 2)
     body = skel & ~jzone
     blab, n_b = ndimage.label(body, np.ones((3, 3)))
     if n_b == 0:
@@ -354,7 +426,10 @@ def _skeleton_branches(skel: np.ndarray) -> tuple[list[_Branch], np.ndarray, int
 
 
 def _path_length(pts: np.ndarray) -> float:
-    return float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum()) if len(pts) > 1 else 0.0
+    if len(pts) < 2:
+        return 0.0
+    d = pts[1:] - pts[:-1]
+    return float(np.hypot(d[:, 0], d[:, 1]).sum())
 
 
 def _direction_from(pts: np.ndarray, reach: float) -> np.ndarray:
@@ -382,7 +457,12 @@ class _UnionFind:
 
 
 def _trace_hairs(
-    branches: list[_Branch], centroids: np.ndarray, n_j: int, halfwidth: np.ndarray, p: Params
+    branches: list[_Branch],
+    centroids: np.ndarray,
+    n_j: int,
+    halfwidth: np.ndarray,
+    p: Params,
+    min_len_px: float = 0.0,
 ) -> list[np.ndarray]:
     """Turn skeleton branches into hair centre lines (row, col polylines at detection scale)."""
     # 1. contract short bridges between junction clusters (shallow crossings, thick FU bases)
@@ -420,6 +500,7 @@ def _trace_hairs(
                 if j >= 0:
                     incident.setdefault(j, []).append((i, side))
     link: dict[tuple[int, int], tuple[int, int]] = {}
+    stem: dict[tuple[int, int], tuple[int, int]] = {}
     cos_tol = -math.cos(math.radians(p.pair_tolerance_deg))
     for j, ends in incident.items():
         hw = max(halfwidth[int(node_xy[j][0]), int(node_xy[j][1])], 1.0)
@@ -440,6 +521,38 @@ def _trace_hairs(
                 used.update((a, b))
                 link[ends[a]] = ends[b]
                 link[ends[b]] = ends[a]
+        # hairs of one follicular unit leave the opening almost parallel, so their masks merge
+        # near the opening and the skeleton forks: one arm continues the common stem, the other
+        # is left unpaired. That arm is a hair of its own and shares the stem.
+        for a in range(len(ends)):
+            if a in used:
+                continue
+            best, best_c = -1, -math.cos(math.radians(p.fork_deg))
+            for b in used:
+                c = float(dirs[a] @ dirs[b])
+                if c <= best_c and ends[a][0] != ends[b][0]:
+                    best, best_c = b, c
+            if best >= 0:
+                stem[ends[a]] = ends[best]
+
+    def walk(i: int, from_side: int, seen_: set[int]) -> tuple[list[np.ndarray], tuple[int, int]]:
+        """Follow linked branches from branch ``i`` entered at ``from_side``."""
+        pieces: list[np.ndarray] = []
+        while True:
+            seen_.add(i)
+            pts = branches[i].pts if from_side == 0 else branches[i].pts[::-1]
+            j = branches[i].ends[from_side]
+            if j >= 0 and not pieces:
+                pieces.append(node_xy[j][None, :])
+            pieces.append(pts)
+            out_side = 1 - from_side
+            j_out = branches[i].ends[out_side]
+            if j_out >= 0:
+                pieces.append(node_xy[j_out][None, :])
+            nxt = link.get((i, out_side))
+            if nxt is None or nxt[0] in seen_:
+                return pieces, (i, out_side)
+            i, from_side = nxt
 
     # 4. walk chains of linked branches into polylines
     seen: set[int] = set()
@@ -456,30 +569,31 @@ def _trace_hairs(
             hops += 1
             if i == start:
                 break
-        pieces = []
-        from_side = side
-        while True:
-            seen.add(i)
-            pts = branches[i].pts if from_side == 0 else branches[i].pts[::-1]
-            j = branches[i].ends[from_side]
-            if j >= 0 and not pieces:
-                pieces.append(node_xy[j][None, :])
-            pieces.append(pts)
-            out_side = 1 - from_side
-            j_out = branches[i].ends[out_side]
-            if j_out >= 0:
-                pieces.append(node_xy[j_out][None, :])
-            nxt = link.get((i, out_side))
-            if nxt is None or nxt[0] in seen:
-                break
-            i, from_side = nxt
+        pieces, last = walk(i, side, seen)
+        if (i, side) in stem:
+            pre, _ = walk(*stem[(i, side)], set())
+            pieces = [np.vstack(pre)[::-1], *pieces]
+        if last in stem:
+            post, _ = walk(*stem[last], set())
+            pieces = [*pieces, np.vstack(post)]
         chains.append(np.vstack(pieces))
 
     # 5. split chains at sharp corners: clipped hairs are nearly straight
     hairs: list[np.ndarray] = []
     for chain in chains:
+        # a chain too short to be a hair as a whole only gets shorter when split (most of these
+        # are skin texture): leave it out here, before the costly corner search
+        if min_len_px > 0 and _path_length(chain) + 2 * _mid_halfwidth(chain, halfwidth) + 2 < min_len_px:
+            continue
         hairs.extend(_split_corners(chain, p.corner_deg, halfwidth))
     return hairs
+
+
+def _mid_halfwidth(chain: np.ndarray, halfwidth: np.ndarray) -> float:
+    mid = chain[len(chain) // 2]
+    r = min(max(int(mid[0]), 0), halfwidth.shape[0] - 1)
+    c = min(max(int(mid[1]), 0), halfwidth.shape[1] - 1)
+    return float(halfwidth[r, c])
 
 
 def _simplify(pts: np.ndarray, eps: float) -> np.ndarray:
@@ -532,18 +646,21 @@ def _split_corners(chain: np.ndarray, corner_deg: float, halfwidth: np.ndarray) 
 def _resample(line: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     """Points every ``step`` along a polyline and unit tangents there."""
     seg = np.diff(line, axis=0)
-    seglen = np.linalg.norm(seg, axis=1)
+    seglen = np.hypot(seg[:, 0], seg[:, 1])
     cum = np.concatenate([[0.0], np.cumsum(seglen)])
     total = cum[-1]
     s = np.arange(0.0, total + 1e-9, step) if total > 0 else np.array([0.0])
     x = np.interp(s, cum, line[:, 0])
     y = np.interp(s, cum, line[:, 1])
     pts = np.column_stack([x, y])
-    smooth = (
-        ndimage.gaussian_filter1d(pts, max(1.0, 4.0 / step), axis=0, mode="nearest") if len(pts) > 2 else pts
-    )
-    t = np.gradient(smooth, axis=0) if len(pts) > 1 else np.array([[1.0, 0.0]])
-    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-9)
+    n = len(pts)
+    if n < 2:
+        return pts, np.array([[1.0, 0.0]])
+    # tangent: chord over about +-4 px, which ignores the pixel staircase of skeleton lines
+    r = max(1, int(round(4.0 / step)))
+    i = np.arange(n)
+    t = pts[np.minimum(i + r, n - 1)] - pts[np.maximum(i - r, 0)]
+    t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-9)[:, None]
     return pts, t
 
 
@@ -552,10 +669,10 @@ class _Measure:
     width_px: np.ndarray
     edge_px: np.ndarray
     sigma_px: float
-    centre_lines: list[np.ndarray]
     polarity: np.ndarray
     contrast: np.ndarray
     base: np.ndarray
+    edge_sigma: np.ndarray  # per hair: blur implied by its own edge slope
 
 
 def _profiles(
@@ -570,7 +687,12 @@ def _profiles(
 
 
 def _measure_widths(
-    lin: np.ndarray, lines: list[np.ndarray], rough_w: np.ndarray, max_profiles: int = 32, k: int = 49
+    lin: np.ndarray,
+    lines: list[np.ndarray],
+    rough_w: np.ndarray,
+    max_profiles: int = 32,
+    k: int = 49,
+    sigma: float | None = None,
 ) -> _Measure:
     """Sub-pixel widths from median cross-section profiles (see module docstring, step 6)."""
     n = len(lines)
@@ -644,14 +766,62 @@ def _measure_widths(
         sig = amp / (slope * math.sqrt(2 * math.pi))
     contrast = amp / np.maximum(base, 1e-3)
     good = (edge > 4 * np.nan_to_num(sig, nan=99)) & (contrast > 0.15) & np.isfinite(sig) & (sig > 0.3)
-    sigma = float(np.median(sig[good])) if good.sum() >= 3 else 1.0
-    sigma = float(np.clip(sigma, 0.5, 4.0))
+    # one optical blur per image, read from the strongest and longest edges: weak candidates
+    # (skin texture, noise on dark skin) have soft "edges" of their own and must not vote much
+    weight = contrast * np.array([_path_length(ln) for ln in lines])
+    if sigma is None:
+        sigma = _weighted_median(sig[good], weight[good]) if good.any() else 1.0
+        sigma = float(np.clip(sigma, 0.5, 4.0))
     width = width_from_edges(edge, sigma)
-    centre_lines = []
-    for i in range(n):
-        seg = order[bounds[i] : bounds[i + 1]]
-        centre_lines.append(cen[seg])
-    return _Measure(width, edge, sigma, centre_lines, pol, contrast, base)
+    return _Measure(width, edge, sigma, pol, contrast, base, np.nan_to_num(sig, nan=99.0))
+
+
+def _width_step(
+    line: np.ndarray, hw_map: np.ndarray, f: int, width_px: float, min_len_px: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Split a hair whose mask is much wider over one end part: two hairs side by side there.
+
+    Returns (wide part, narrow part) as full-resolution polylines, or None. The wide part must
+    start at an end (the common opening), be long enough to be a clipped hair of its own, and
+    be 1.45 to 2.6 times as wide as the rest.
+    """
+    pts, _ = _resample(line, 1.0)
+    n = len(pts)
+    det = (pts - (f - 1) / 2) / f
+    r = np.clip(det[:, 0].round().astype(int), 0, hw_map.shape[0] - 1)
+    c = np.clip(det[:, 1].round().astype(int), 0, hw_map.shape[1] - 1)
+    wid = 2.0 * hw_map[r, c] * f  # full-resolution mask width along the centre line
+    w_single = max(width_px, 2.0)
+    # the wide part is the shorter sibling (a hair of its own: long), the narrow part the rest of
+    # the longer one (a clear step is enough)
+    min_wide = int(max(3.0 * w_single, min_len_px))
+    min_narrow = int(max(1.5 * w_single, 6.0))
+    if n < min_wide + min_narrow or wid.max() < 4.0:
+        return None
+    wid = ndimage.median_filter(wid, size=max(3, int(w_single)) | 1, mode="nearest")
+    cum = np.concatenate([[0.0], np.cumsum(wid)])
+    best = None
+    for side in (0, 1):  # side 0: wide part at the start
+        k = np.arange(min_wide, n - min_narrow + 1) if side == 0 else np.arange(min_narrow, n - min_wide + 1)
+        head = cum[k] / k
+        tail = (cum[-1] - cum[k]) / (n - k)
+        a, b = (head, tail) if side == 0 else (tail, head)
+        j = int(np.argmax(a - b))
+        ratio = a[j] / max(b[j], 1e-6)
+        if 1.45 <= ratio <= 2.6 and (best is None or a[j] - b[j] > best[0]):
+            best = (a[j] - b[j], side, int(k[j]))
+    if best is None:
+        return None
+    _, side, kk = best
+    wide = pts[: kk + 1] if side == 0 else pts[kk:]
+    narrow = pts[kk:] if side == 0 else pts[: kk + 1]
+    return wide, narrow
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cum, 0.5 * cum[-1])])
 
 
 def _parabola_peak(y: np.ndarray, i: np.ndarray) -> np.ndarray:
@@ -692,6 +862,104 @@ def _units(ends: np.ndarray, radius_px: float) -> tuple[np.ndarray, np.ndarray]:
     return unit, base_end
 
 
+def _end_direction(line: np.ndarray, at_start: bool, reach: float) -> np.ndarray:
+    """Outward unit direction at one end of a polyline, from a chord over ``reach`` pixels."""
+    pts = line if at_start else line[::-1]
+    v = pts[0] - pts[min(len(pts) - 1, max(1, _index_at(pts, reach)))]
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else np.zeros(2)
+
+
+def _index_at(pts: np.ndarray, reach: float) -> int:
+    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    return int(np.searchsorted(cum, reach))
+
+
+def _merge_collinear(
+    idx: list[int],
+    lines: list[np.ndarray],
+    width_px: np.ndarray,
+    polarity: np.ndarray,
+    join_deg: float = 0.0,
+) -> list[list[int]]:
+    """Group pieces that continue each other end to end (same direction, width and polarity).
+
+    A crossing hair, a junction with a neighbour or a dip in contrast cuts one straight hair into
+    pieces. Two ends are joined when the gap between them is short, both outward directions are
+    opposite within ``join_deg`` and each end lies on the other piece's line. Each end joins at
+    most once (the best candidate first), so chains are simple.
+    """
+    if len(idx) < 2 or join_deg <= 0:
+        return [[i] for i in idx]
+    ends, dirs, owner = [], [], []
+    for i in idx:
+        reach = max(6.0, 3.0 * float(width_px[i]))
+        for at_start in (True, False):
+            ends.append(lines[i][0] if at_start else lines[i][-1])
+            dirs.append(_end_direction(lines[i], at_start, reach))
+            owner.append(i)
+    ends_a, dirs_a, owner_a = np.asarray(ends), np.asarray(dirs), np.asarray(owner)
+    wmax = float(np.max(width_px[idx]))
+    tree = cKDTree(ends_a)
+    cos_tol = math.cos(math.radians(join_deg))
+    cand = []
+    for a, b in tree.query_pairs(max(3.0 * wmax, 15.0)):
+        i, j = owner_a[a], owner_a[b]
+        if i == j or polarity[i] != polarity[j]:
+            continue
+        wi, wj = float(width_px[i]), float(width_px[j])
+        gap_max = max(2.5 * max(wi, wj), 10.0)
+        g = ends_a[b] - ends_a[a]
+        dist = float(np.linalg.norm(g))
+        if dist > gap_max or abs(wi - wj) > 0.35 * max(wi, wj) + 1.5:
+            continue
+        c = -float(dirs_a[a] @ dirs_a[b])
+        if c < cos_tol:
+            continue
+        # the gap runs along both pieces: lateral offset within half a width
+        tol = 0.5 * max(wi, wj) + 1.5
+        lat_a = abs(dirs_a[a][0] * g[1] - dirs_a[a][1] * g[0])
+        lat_b = abs(dirs_a[b][0] * g[1] - dirs_a[b][1] * g[0])
+        along = float(dirs_a[a] @ g)
+        if max(lat_a, lat_b) > tol or along < -0.5 * max(wi, wj):
+            continue
+        cand.append((dist / gap_max + (1 - c) * 10, a, b))
+    used: set[int] = set()
+    uf = _UnionFind(len(lines))
+    for _, a, b in sorted(cand):
+        i, j = owner_a[a], owner_a[b]
+        if a in used or b in used or uf.find(i) == uf.find(j):
+            continue
+        used.update((a, b))
+        uf.union(i, j)
+    groups: dict[int, list[int]] = {}
+    for i in idx:
+        groups.setdefault(uf.find(i), []).append(i)
+    return [_order_chain(g, lines) for g in groups.values()]
+
+
+def _order_chain(grp: list[int], lines: list[np.ndarray]) -> list[int]:
+    """Order the pieces of one hair along its main direction."""
+    if len(grp) == 1:
+        return grp
+    pts = np.vstack([lines[i] for i in grp])
+    centre = pts.mean(axis=0)
+    _, _, vt = np.linalg.svd(pts - centre, full_matrices=False)
+    proj = [float((lines[i].mean(axis=0) - centre) @ vt[0]) for i in grp]
+    return [grp[k] for k in np.argsort(proj)]
+
+
+def _join_pieces(pieces: list[np.ndarray]) -> np.ndarray:
+    """Concatenate ordered pieces into one polyline, each piece oriented along the chain."""
+    if len(pieces) == 1:
+        return pieces[0]
+    axis = pieces[-1].mean(axis=0) - pieces[0].mean(axis=0)
+    out = []
+    for pc in pieces:
+        out.append(pc if float((pc[-1] - pc[0]) @ axis) >= 0 else pc[::-1])
+    return np.vstack(out)
+
+
 def analyze_image(
     rgb: np.ndarray,
     um_per_px: float,
@@ -717,7 +985,7 @@ def analyze_image(
     um_w = um_per_px * f
     g = ndimage.gaussian_filter(small, 0.8)
     k = int(math.ceil(p.max_hair_width_um / um_w)) | 1
-    z_dark, z_light = _hairness(g, k)
+    z_dark, z_light = _hairness(g, k, p.coarse_um / um_w)
     z = np.maximum(z_dark, z_light)
     # half of the local peak response: each hair's mask follows its own half-depth edges, so
     # skin texture and the gaps between diverging hairs stay out whatever the contrast
@@ -730,10 +998,15 @@ def analyze_image(
         min_area = max(4.0, 0.5 * (p.min_length_um / um_w) * (10.0 / um_w))
         mask &= (area >= min_area)[lab]
     halfwidth = ndimage.distance_transform_cdt(mask, "chessboard").astype(np.float32)
-    texture = _texture_level(g, mask, k)
+    # skin texture is smooth at hair scale: half resolution reads it as well, at a quarter of the cost
+    texture = (
+        _texture_level(_block_mean(g, 2), _block_mean(mask.astype(np.float32), 2) > 0, max(3, k // 2))
+        if min(g.shape) >= 64
+        else _texture_level(g, mask, k)
+    )
     skel = skeletonize(mask)
     branches, centroids, n_j = _skeleton_branches(skel)
-    lines = _trace_hairs(branches, centroids, n_j, halfwidth, p)
+    lines = _trace_hairs(branches, centroids, n_j, halfwidth, p, p.min_length_um / um_w)
 
     # candidates: rough features at detection scale
     cands = []
@@ -744,7 +1017,9 @@ def analyze_image(
         hw = float(np.median(halfwidth[rr, cc]))
         zline = float(np.mean(z[rr, cc]))
         rough_w = max(2 * hw - 1, 1.0)
-        if (length + rough_w) * um_w < 0.6 * p.min_length_um or zline < 0.7 * p.min_mean_z:
+        # (pieces are not joined later, so what is too short here stays too short; 2 px spare
+        # for the difference between the rough and the measured width)
+        if (length + rough_w + 2) * um_w < p.min_length_um or zline < 0.7 * p.min_mean_z:
             continue
         cands.append((line, rough_w, zline))
     if not cands:
@@ -770,25 +1045,23 @@ def analyze_image(
     meas = _measure_widths(lin, full_lines, rough)
     skin = _skin_level(lin, um_per_px)
 
-    keep = []
-    for i, (_, _, zline) in enumerate(cands):
+    # appearance first: a hair is darker (or lighter) than the skin, stands out from the skin
+    # texture, and its edges are as sharp as the optics allow (skin mottling is not)
+    ok = []
+    for i in range(len(cands)):
         wpx = float(meas.width_px[i])
-        length_px = _path_length(full_lines[i]) + wpx
         if not np.isfinite(wpx) or wpx <= 0:
             continue
-        # clipped hairs are >= 0.3 mm long, so a short isolated segment is skin texture; only
-        # hairs cut by the frame may be shorter
-        at_border = _near_border(full_lines[i], h, w, 0.5 * wpx + 2)
-        min_len = p.min_length_um if at_border else p.min_inner_length_um
-        if length_px * um_per_px < min_len:
+        # the median profile averages skin texture along the candidate, so a short one needs more
+        # contrast than a long one to stand out from it (texture decorrelates over ~50 µm)
+        length_um = (_path_length(full_lines[i]) + wpx) * um_per_px
+        along = math.sqrt(p.texture_length_um / max(length_um, 50.0))
+        need = max(p.min_contrast, p.texture_factor * texture * along)
+        if meas.contrast[i] < need:
             continue
-        if length_px < p.min_elongation * wpx or zline < p.min_mean_z:
-            continue
-        path = _path_length(full_lines[i])
-        chord = float(np.linalg.norm(full_lines[i][-1] - full_lines[i][0]))
-        if chord < p.min_straightness * path:
-            continue
-        if meas.contrast[i] < max(p.min_contrast, p.texture_factor * texture):
+        # soft edges and modest contrast: a fold or mottle of the skin (a wedge of two merged
+        # siblings also has soft edges in its median profile, but the contrast of hair)
+        if meas.edge_sigma[i] > p.max_edge_blur * meas.sigma_px and meas.contrast[i] < 3 * need:
             continue
         # the hair must differ from the skin itself, not only from what borders it: skin seen
         # through a notch or gap of a flake is "dark" next to the flake but equals the skin
@@ -796,12 +1069,67 @@ def analyze_image(
         centre = meas.base[i] * (1 - meas.polarity[i] * meas.contrast[i])
         if (skin(mid) - centre) * meas.polarity[i] < 0.5 * meas.contrast[i] * meas.base[i]:
             continue
+        ok.append(i)
+    # pieces of one hair cut apart by a crossing hair or a junction are joined again
+    groups = _merge_collinear(ok, full_lines, meas.width_px, meas.polarity, p.join_deg)
+    m_lines, m_width, m_z, m_pol = [], [], [], []
+    for grp in groups:
+        line = _join_pieces([full_lines[i] for i in grp])
+        lens = np.array([_path_length(full_lines[i]) + 1.0 for i in grp])
+        m_lines.append(line)
+        m_width.append(float(np.average(meas.width_px[grp], weights=lens)))
+        m_z.append(float(np.average([cands[i][2] for i in grp], weights=lens)))
+        m_pol.append(meas.polarity[grp[0]])
+
+    keep = []
+    for i, line in enumerate(m_lines):
+        wpx = m_width[i]
+        path = _path_length(line)
+        length_px = path + wpx
+        # clipped hairs are >= 0.3 mm long, so a short isolated segment is skin texture; only
+        # hairs cut by the frame may be shorter
+        at_border = _near_border(line, h, w, 0.5 * wpx + 2)
+        min_len = p.min_length_um if at_border else p.min_inner_length_um
+        if length_px * um_per_px < min_len:
+            continue
+        if length_px < p.min_elongation * wpx or m_z[i] < p.min_mean_z:
+            continue
+        chord = float(np.linalg.norm(line[-1] - line[0]))
+        if chord < p.min_straightness * path:
+            continue
         keep.append(i)
-    keep = _drop_redundant(keep, full_lines, meas.width_px, meas.polarity)
-    lines_k = [full_lines[i] for i in keep]
-    widths = [float(meas.width_px[i]) * um_per_px for i in keep]
-    lengths = [(_path_length(full_lines[i]) + float(meas.width_px[i])) * um_per_px for i in keep]
-    pols = [meas.polarity[i] for i in keep]
+    m_width_a, m_pol_a = np.asarray(m_width), np.asarray(m_pol)
+    keep = _drop_redundant(keep, m_lines, m_width_a, m_pol_a)
+    lines_k = [m_lines[i] for i in keep]
+    width_px = [float(m_width_a[i]) for i in keep]
+    pols = [m_pol_a[i] for i in keep]
+
+    # a sibling lying alongside a longer hair from the same opening merges with it completely;
+    # its flat-cut tip remains as a step in the width of the pair (count by tips, not by masks)
+    hw_map = halfwidth  # chessboard: too wide across diagonals, but the split test is a ratio
+    narrow, sibs = [], []
+    for n_i, line in enumerate(lines_k):
+        step = _width_step(line, hw_map, f, width_px[n_i], p.min_inner_length_um / um_per_px)
+        if step is not None:
+            wide_part, narrow_part = step
+            narrow.append(n_i)
+            sibs.append((n_i, wide_part, narrow_part))
+    if sibs:
+        remeas = _measure_widths(
+            lin,
+            [sb[2] for sb in sibs],
+            np.array([width_px[sb[0]] for sb in sibs]),
+            sigma=meas.sigma_px,
+        )
+        for (n_i, wide_part, _), wpx in zip(sibs, remeas.width_px, strict=True):
+            if not (np.isfinite(wpx) and 0 < wpx < width_px[n_i]):
+                continue
+            width_px[n_i] = float(wpx)
+            lines_k.append(wide_part)
+            width_px.append(float(wpx))
+            pols.append(pols[n_i])
+    widths = [wp * um_per_px for wp in width_px]
+    lengths = [(_path_length(ln) + wp) * um_per_px for ln, wp in zip(lines_k, width_px, strict=True)]
     ends = np.array([[ln[0], ln[-1]] for ln in lines_k]).reshape(-1, 2, 2)
     unit, base_end = _units(ends, p.unit_radius_um / um_per_px)
     return _result(
