@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "follicle.assessments",
     "follicle.formulations",
     "follicle.treatments",
+    "follicle.scheduling",
+    "follicle.outcomes",
     "follicle.api",
     "follicle.demo",
 ]

@@ -10,6 +10,8 @@ urlpatterns = [
     path("assessments/", include("follicle.assessments.urls")),
     path("formulations/", include("follicle.formulations.urls")),
     path("treatments/", include("follicle.treatments.urls")),
+    path("scheduling/", include("follicle.scheduling.urls")),
+    path("calendar/", include("follicle.scheduling.feed_urls")),
     path("", include("follicle.core.urls")),
 ]
 

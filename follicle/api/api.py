@@ -72,6 +72,7 @@ def _mount() -> None:
     from follicle.formulations.api import router as formulations_router
     from follicle.patients.api import router as patients_router
     from follicle.reference.api import router as reference_router
+    from follicle.scheduling.api import router as scheduling_router
     from follicle.treatments.api import router as treatments_router
 
     api.add_router("/v1/", accounts_router)
@@ -81,6 +82,7 @@ def _mount() -> None:
     api.add_router("/v1/", assessments_router)
     api.add_router("/v1/", formulations_router)
     api.add_router("/v1/", treatments_router)
+    api.add_router("/v1/", scheduling_router)
 
 
 _mount()

@@ -7,11 +7,23 @@ from django.utils.translation import gettext_lazy as _
 
 from follicle.accounts.roles import can
 
-# An item: (label, url name, icon, resource needed or None for everyone).
+PRACTITIONERS_ONLY = "@practitioner"
+
+# An item: (label, url name, icon, resource needed or None for everyone, or PRACTITIONERS_ONLY).
 # A group: (label, icon, [items]) — a dropdown shown when any of its items is.
 NAVIGATION = [
     (_("Home"), "core:home", "house", None),
     (_("Patients"), "patients:list", "person-vcard", "demographics"),
+    (
+        _("Appointments"),
+        "calendar-week",
+        [
+            (_("Today"), "scheduling:today", "list-check", "appointments"),
+            (_("Calendar"), "scheduling:calendar", "calendar3", "appointments"),
+            (_("Book an appointment"), "scheduling:book", "calendar-plus", "appointments"),
+            (_("My calendar feed"), "calendar:manage", "rss", PRACTITIONERS_ONLY),
+        ],
+    ),
     (
         _("Catalogue"),
         "capsule",
@@ -31,6 +43,7 @@ NAVIGATION = [
             (_("Clinic settings"), "core:clinic_settings", "building-gear", "clinic_settings"),
             (_("Consent texts"), "patients:consent_texts", "file-earmark-text", "clinic_settings"),
             (_("Treatment settings"), "treatments:settings", "sliders", "clinic_settings"),
+            (_("Rooms, hours and appointment types"), "scheduling:resources", "door-open", "clinic_settings"),
             (_("Audit log"), "core:audit_log", "journal-check", "audit_log"),
             (_("Background tasks"), "core:task_list", "cpu", "tasks"),
         ],
@@ -39,6 +52,15 @@ NAVIGATION = [
 
 # Which navigation item a page belongs to, by its view name's prefix (longest first).
 SECTION_OF_VIEW = [
+    ("scheduling:today", "scheduling:today"),
+    ("scheduling:calendar", "scheduling:calendar"),
+    ("scheduling:book", "scheduling:book"),
+    ("scheduling:resources", "scheduling:resources"),
+    ("scheduling:room", "scheduling:resources"),
+    ("scheduling:type", "scheduling:resources"),
+    ("scheduling:practitioner_hours", "scheduling:resources"),
+    ("scheduling:", "scheduling:today"),
+    ("calendar:", "calendar:manage"),
     ("treatments:protocol", "treatments:protocol_list"),
     ("treatments:settings", "treatments:settings"),
     ("treatments:", "patients:list"),
@@ -63,7 +85,10 @@ def _section(view_name: str) -> str:
 
 def _item(entry, role: str, section: str):
     label, name, icon, resource = entry
-    if resource is not None and not can(role, resource, "r"):
+    if resource == PRACTITIONERS_ONLY:
+        if role != "practitioner":
+            return None
+    elif resource is not None and not can(role, resource, "r"):
         return None
     return {"label": label, "url": reverse(name), "icon": icon, "active": section == name}
 

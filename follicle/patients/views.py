@@ -85,6 +85,7 @@ def patient_chart(request, uuid):
             "history": can(role, "medical_history", "r"),
             "consents": can(role, "consents", "r"),
             "consent_sign": can(role, "consents", "w"),
+            "book": can(role, "appointments", "w"),
         },
         "sections": chart.sections(patient, request),
     }

@@ -192,6 +192,7 @@ def plan_detail(request, uuid):
         "minutes": settings.session_minutes(len(plan.zones)),
         "can_write": can(role, "treatment_plans", "w"),
         "can_reschedule": can_reschedule(role) and plan.is_open,
+        "can_book": can(role, "appointments", "w"),
         "today": timezone.localdate(),
         "history": plan.status_changes.all(),
     }
