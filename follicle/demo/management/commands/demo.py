@@ -3,7 +3,11 @@
 Staff are created by the system; everything patients go through (registration, history, consents,
 assessment, screening) is done as the clinic's demo staff, so the audit trail reads like real use.
 After the patients, each clinic gets its products, lots, formulations and protocol templates, and
-most screened patients a treatment plan at some stage (follicle/demo/treatments.py).
+most screened patients a treatment plan at some stage (follicle/demo/treatments.py). Last, each
+clinic gets its appointment types, rooms and practitioners' hours, and a month of appointments
+around today: plan sessions, consultations, follow-ups and photo visits, past ones settled
+(done, no-shows, cancellations) as reception and the practitioners would
+(follicle/demo/appointments.py).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from follicle.accounts.roles import Role
 from follicle.core import services as core_services
 from follicle.core.audit import Auditor
 from follicle.core.models import Clinic
+from follicle.demo.appointments import AppointmentSummary, DemoAppointments
 from follicle.demo.holidays import greek_public_holidays
 from follicle.demo.patients import DemoPatients, Summary
 from follicle.demo.treatments import DemoTreatments, HardStop, TreatmentSummary
@@ -69,8 +74,8 @@ def demo_password() -> str:
 class Command(BaseCommand):
     help = (
         "Create the demo clinics (Athens, Thessaloniki), their staff and patients (histories, consents, "
-        "assessments, screenings), products, lots, formulations, protocol templates and treatment plans, "
-        "then print the demo logins."
+        "assessments, screenings), products, lots, formulations, protocol templates, treatment plans and "
+        "a month of appointments, then print the demo logins."
     )
 
     def add_arguments(self, parser):
@@ -104,6 +109,7 @@ class Command(BaseCommand):
             if patients:
                 self._create_patients(patients, seed=seed, progress=not no_progress)
                 self._create_treatments(seed=seed, progress=not no_progress)
+                self._create_appointments(seed=seed, progress=not no_progress)
         self._print_logins()
 
     @transaction.atomic
@@ -215,6 +221,40 @@ class Command(BaseCommand):
                         ) from exc
                     bar.update(1)
             self.stdout.write(self.style.SUCCESS(summary.line(clinic)))
+
+    def _create_appointments(self, *, seed: int, progress: bool) -> None:
+        """Each clinic's appointment types, rooms, practitioners' hours and absence, then about two
+        weeks back and two ahead of appointments (one transaction each); a second run adds only
+        what is missing."""
+        for name in CLINICS:
+            clinic = Clinic.objects.get(name=name)
+            generator = DemoAppointments(clinic, seed=seed)
+            try:
+                generator.setup()
+            except Exception as exc:
+                raise CommandError(
+                    f"{name}: demo rooms, hours and appointment types failed ({exc!r})."
+                ) from exc
+            visits = generator.visits()
+            summary = AppointmentSummary(clinic=name)
+            with tqdm(
+                total=len(visits),
+                desc=f"{name} appointments",
+                unit="visit",
+                file=self.stderr._out,
+                disable=not progress,
+            ) as bar:
+                for done, visit in enumerate(visits):
+                    try:
+                        generator.book(visit, summary)  # one transaction each
+                    except Exception as exc:
+                        raise CommandError(
+                            f"{name}: demo {visit.code} of patient {visit.patient.record_number} on "
+                            f"{visit.day} failed ({exc!r}); the {done} before it are kept, run the command "
+                            "again to add the rest."
+                        ) from exc
+                    bar.update(1)
+            self.stdout.write(self.style.SUCCESS(summary.line(clinic, generator.first, generator.last)))
 
     def _print_logins(self) -> None:
         users = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in STAFF])}
