@@ -277,6 +277,7 @@ def appointment_detail(request, uuid):
         "a": appointment,
         "move_form": move_form,
         "history": list(selectors.appointment_history(appointment=appointment)),
+        "reminders": list(appointment.reminders.order_by("-send_at", "-id")[:5]),
         "allowed": services.allowed_statuses(appointment),
         "minutes": int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
     }

@@ -185,3 +185,23 @@ class TestResources:
         client = client_for(personas["other_admin"])
         assert client.get(f"/scheduling/resources/rooms/{setup['room'].uuid}/").status_code == 404
         assert client.get(f"/scheduling/resources/practitioners/{doctor.uuid}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_failed_reminder_is_shown_with_its_reason(personas, appointment):
+    from follicle.scheduling.models import Reminder
+
+    Reminder.objects.filter(appointment=appointment).delete()
+    Reminder.objects.create(
+        appointment=appointment,
+        send_at=appointment.starts_at,
+        status=Reminder.Status.FAILED,
+        attempts=4,
+        last_error="SMTPRecipientsRefused: mailbox unavailable",
+    )
+    body = (
+        client_for(personas["receptionist"])
+        .get(f"/scheduling/appointments/{appointment.uuid}/")
+        .content.decode()
+    )
+    assert "mailbox unavailable" in body and "4 attempts" in body
