@@ -9,6 +9,7 @@ urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
     path("book/", views.book, name="book"),
     path("slots/", views.free_slots, name="slots"),
+    path("patient-options/", views.patient_options, name="patient_options"),
     path("appointments/<uuid:uuid>/", views.appointment_detail, name="appointment"),
     path("appointments/<uuid:uuid>/status/", views.appointment_status, name="status"),
     path("plans/<uuid:uuid>/book/", views.plan_book, name="plan_book"),

@@ -22,6 +22,7 @@ from follicle.core.access import require, staff_view
 from follicle.core.audit import Auditor
 from follicle.core.forms import add_service_errors
 from follicle.patients.access import get_patient
+from follicle.patients.selectors import patient_list
 from follicle.scheduling import selectors, services
 from follicle.scheduling.forms import (
     AbsenceForm,
@@ -37,6 +38,8 @@ from follicle.scheduling.forms import (
 )
 from follicle.scheduling.models import AppointmentStatus
 from follicle.treatments.access import get_plan, require_plan_view
+
+PATIENT_OPTIONS = 50  # choices offered at once while typing
 
 ROW_MINUTES = 30  # the calendar's rows; bookings themselves use the clinic's slot grid
 
@@ -463,3 +466,14 @@ def practitioner_hours(request, uuid):
         ),
     }
     return render(request, "scheduling/practitioner_hours.html", context)
+
+
+@staff_view("appointments", "w")
+def patient_options(request):
+    """The book form's patient choices for what was typed (name in Greek or Latin, phone, record…)."""
+    query = request.GET.get("q", "").strip()[:100]
+    patients = list(patient_list(clinic=request.clinic, query=query)[:PATIENT_OPTIONS])
+    Auditor.from_request(request).log_list(
+        "patient.list", query={"q": query, "for": "booking"}, count=len(patients)
+    )
+    return render(request, "scheduling/includes/patient_options.html", {"patients": patients, "query": query})

@@ -205,3 +205,14 @@ def test_failed_reminder_is_shown_with_its_reason(personas, appointment):
         .content.decode()
     )
     assert "mailbox unavailable" in body and "4 attempts" in body
+
+
+@pytest.mark.django_db
+def test_booking_form_finds_patients_as_you_type(personas, make_patient):
+    make_patient(first_name="Γιώργος", last_name="Σταματόπουλος", sex="male")
+    make_patient(first_name="Anna", last_name="Smith")
+    client = client_for(personas["receptionist"])
+    body = client.get("/scheduling/patient-options/?q=yiorgos", HTTP_HX_REQUEST="true").content.decode()
+    assert "Σταματόπουλος" in body and "Smith" not in body and "<option" in body
+    assert "No patient matches" in client.get("/scheduling/patient-options/?q=zzz").content.decode()
+    assert 'id="patient-search"' in client.get("/scheduling/book/").content.decode()
