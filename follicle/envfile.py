@@ -54,6 +54,8 @@ def write_local(path: Path = ENV_FILE) -> bool:
         "# Written by `make run` for local use. Do not use these values in production.\n"
         f"FOLLICLE_SECRET_KEY={secrets.token_urlsafe(50)}\n"
         "FOLLICLE_DEBUG=true\n"
+        "# E-mail (reminders, password resets) is written to files under ./var/mail instead of being sent.\n"
+        "FOLLICLE_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend\n"
         "# DATABASE_URL unset: SQLite in ./var/follicle.sqlite3\n",
         encoding="utf-8",
     )
