@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from follicle.accounts.roles import can
 from follicle.core.access import staff_view
 from follicle.core.audit import Auditor
+from follicle.core.forms import add_service_errors
 from follicle.formulations import presenters, selectors, services
 from follicle.formulations.access import get_formulation, get_lot, get_product
 from follicle.formulations.forms import (
@@ -33,14 +34,6 @@ from follicle.formulations.forms import (
 from follicle.reference.models import ReferenceEntry
 
 PAGE_SIZE = 25
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _can_write(request) -> bool:
@@ -126,7 +119,7 @@ def product_create(request):
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("%(name)s was added to the clinic's products.") % {"name": product.name}
@@ -164,7 +157,7 @@ def product_edit(request, uuid):
                 product=product, auditor=Auditor.from_request(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The product was saved."))
             return redirect("formulations:product_detail", uuid=product.uuid)
@@ -209,7 +202,7 @@ def lot_receive(request, uuid):
                 product=product, auditor=Auditor.from_request(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Lot %(number)s was received.") % {"number": lot.lot_number})
             return redirect("formulations:product_detail", uuid=product.uuid)
@@ -274,7 +267,7 @@ def lot_adjust(request, uuid):
         try:
             services.lot_adjust(lot=lot, auditor=Auditor.from_request(request), **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("The stock of lot %(number)s was adjusted.") % {"number": lot.lot_number}
@@ -340,7 +333,7 @@ def formulation_create(request):
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("%(name)s was created.") % {"name": formulation.name})
             return redirect("formulations:detail", uuid=formulation.uuid)
@@ -391,7 +384,7 @@ def formulation_edit(request, uuid):
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The formulation was saved."))
             return redirect("formulations:detail", uuid=formulation.uuid)

@@ -14,6 +14,7 @@ from follicle.accounts.roles import can
 from follicle.assessments.selectors import assessment_list, reference_names
 from follicle.core.access import staff_view
 from follicle.core.audit import Auditor
+from follicle.core.forms import add_service_errors
 from follicle.patients.access import get_patient
 from follicle.treatments import selectors, services
 from follicle.treatments.access import (
@@ -37,14 +38,6 @@ from follicle.treatments.forms import (
     phase_rows,
 )
 from follicle.treatments.models import PlanStatus
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --------------------------------------------------------------------------- protocol templates
@@ -118,7 +111,7 @@ def _protocol_form(request, template=None):
                     template=template, auditor=auditor, phases=phase_rows(formset), **fields
                 )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The protocol was saved."))
             return redirect("treatments:protocol_detail", uuid=template.uuid)
@@ -169,7 +162,7 @@ def plan_create(request, uuid):
                 patient=patient, auditor=Auditor.from_request(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The plan was created as a draft."))
             return redirect("treatments:plan_detail", uuid=plan.uuid)
@@ -223,7 +216,7 @@ def plan_status(request, uuid, status):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("The plan is now %(status)s.") % {"status": PlanStatus(status).label.lower()}
@@ -269,7 +262,7 @@ def plan_therapy_add(request, uuid):
         try:
             services.plan_therapy_add(plan=plan, auditor=Auditor.from_request(request), **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The combined therapy was added."))
             return redirect("treatments:plan_detail", uuid=plan.uuid)
@@ -302,7 +295,7 @@ def session_move(request, uuid, session_uuid):
                 return redirect("treatments:plan_detail", uuid=plan.uuid)
             changes = services.plan_shift_preview(**args)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
     context = {
         "plan": plan,
         "patient": plan.patient,
