@@ -6,3 +6,9 @@ class SchedulingConfig(AppConfig):
     name = "follicle.scheduling"
     label = "scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self) -> None:
+        from follicle.patients.chart import register_section_provider
+        from follicle.scheduling.chart import sections
+
+        register_section_provider(sections)

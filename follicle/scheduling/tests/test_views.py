@@ -216,3 +216,11 @@ def test_booking_form_finds_patients_as_you_type(personas, make_patient):
     assert "Σταματόπουλος" in body and "Smith" not in body and "<option" in body
     assert "No patient matches" in client.get("/scheduling/patient-options/?q=zzz").content.decode()
     assert 'id="patient-search"' in client.get("/scheduling/book/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["admin", "practitioner", "nurse", "receptionist"])
+def test_chart_lists_the_patients_appointments(personas, appointment, role):
+    body = client_for(personas[role]).get(f"/patients/{appointment.patient.uuid}/").content.decode()
+    assert 'data-testid="appointments-card"' in body
+    assert f"/scheduling/appointments/{appointment.uuid}/" in body
