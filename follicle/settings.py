@@ -245,7 +245,8 @@ STORAGES = {
 
 # --- E-mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("FOLLICLE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_FILE_PATH = Path(env_str("FOLLICLE_EMAIL_FILE_PATH", str(VAR_DIR / "mail")))  # for the file-based backend
+# Where the file-based backend (the local .env default) writes e-mail.
+EMAIL_FILE_PATH = Path(env_str("FOLLICLE_EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 EMAIL_HOST = env_str("FOLLICLE_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("FOLLICLE_EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("FOLLICLE_EMAIL_USER")
