@@ -173,6 +173,15 @@ class Appointment(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def plan_moved_to(self):
+        """The plan session's new date when the plan was shifted after this appointment was booked."""
+        session = self.planned_session
+        if session is None or self.status != AppointmentStatus.BOOKED or session.status != "planned":
+            return None
+        booked_on = timezone.localtime(self.starts_at).date()
+        return session.planned_date if session.planned_date != booked_on else None
+
 
 class AppointmentStatusChange(models.Model):
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="status_changes")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from follicle.accounts.roles import Role
 from follicle.core.models import AuditEvent
@@ -200,6 +201,15 @@ class TestPlanSessions:
         assert sessions[2].planned_date == before[1] + dt.timedelta(days=1)  # the next open day
         # A week later is the holiday (Tuesday 12 March): the next open day.
         assert sessions[3].planned_date == TUESDAY_HOLIDAY + dt.timedelta(days=1)
+
+    def test_later_appointments_show_the_plans_new_date(self, book, active_plan, setup, reception):
+        first = self._book_session(book, active_plan, setup)
+        second = self._book_session(book, active_plan, setup, number=2)
+        assert second.plan_moved_to is None
+        services.appointment_set_status(appointment=first, auditor=reception, to_status="no_show")
+        second = selectors.appointment_get(clinic=second.clinic, uuid=second.uuid)
+        new_date = active_plan.sessions.get(number=2).planned_date
+        assert second.plan_moved_to == new_date != timezone.localtime(second.starts_at).date()
 
     def test_cancel_keeps_the_session_planned(self, book, active_plan, setup, reception):
         a = self._book_session(book, active_plan, setup)
