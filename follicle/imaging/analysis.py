@@ -37,7 +37,7 @@ Pipeline (each step chosen for robustness to conditions we cannot see in advance
    opening make one mask, but the shorter one's flat-cut tip leaves a step in the mask width.
    A hair 1.45-2.6 times wider over one end part than over the rest is split into the longer
    hair and a sibling over the wide part, and both are given the width measured on the narrow
-   part.
+   part. A second step inside the wide part is a third, shorter sibling.
 8. **Follicular units.** Each hair's proximal end is the end nearest another hair's end; hairs
    whose proximal ends lie within ~120 µm share a unit.
 """
@@ -314,14 +314,15 @@ def _drop_redundant(
         pts.append(d)
         owner.append(np.full(len(d), i))
     allp, allo = np.vstack(pts), np.concatenate(owner)
-    length = {i: _path_length(lines[i]) for i in keep}
+    length = np.zeros(len(lines))
+    length[keep] = [_path_length(lines[i]) for i in keep]
     tree = cKDTree(allp)
     kk = min(12, len(allp))
     out = []
     for i, d in zip(keep, pts, strict=True):
         dist, idx = tree.query(d, k=kk)
         own = allo[idx]
-        longer = np.array([length[o] > length[i] for o in own.ravel()]).reshape(own.shape)
+        longer = length[own] > length[i]
         cover = (own != i) & longer & (dist <= 0.5 * width_px[own] + 1.0)
         cov = cover.any(axis=1)
         if cov.mean() >= 0.7 and _free_run(cov) < max(1.5 * float(width_px[i]), 6.0) / 2.0:
@@ -1113,7 +1114,10 @@ def analyze_image(
         if step is not None:
             wide_part, narrow_part = step
             narrow.append(n_i)
-            sibs.append((n_i, wide_part, narrow_part))
+            # a third sibling, shorter still, leaves a second step inside the wide part
+            inner = _width_step(wide_part, hw_map, f, width_px[n_i], p.min_inner_length_um / um_per_px)
+            extra = [wide_part] if inner is None else [wide_part, inner[0]]
+            sibs.append((n_i, extra, narrow_part))
     if sibs:
         remeas = _measure_widths(
             lin,
@@ -1121,13 +1125,14 @@ def analyze_image(
             np.array([width_px[sb[0]] for sb in sibs]),
             sigma=meas.sigma_px,
         )
-        for (n_i, wide_part, _), wpx in zip(sibs, remeas.width_px, strict=True):
+        for (n_i, extra, _), wpx in zip(sibs, remeas.width_px, strict=True):
             if not (np.isfinite(wpx) and 0 < wpx < width_px[n_i]):
                 continue
             width_px[n_i] = float(wpx)
-            lines_k.append(wide_part)
-            width_px.append(float(wpx))
-            pols.append(pols[n_i])
+            for wide_part in extra:
+                lines_k.append(wide_part)
+                width_px.append(float(wpx))
+                pols.append(pols[n_i])
     widths = [wp * um_per_px for wp in width_px]
     lengths = [(_path_length(ln) + wp) * um_per_px for ln, wp in zip(lines_k, width_px, strict=True)]
     ends = np.array([[ln[0], ln[-1]] for ln in lines_k]).reshape(-1, 2, 2)
