@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from follicle.core.audit import Auditor, append, verify_chain
 from follicle.core.management.commands.audit_verify import Command as AuditVerify
 from follicle.core.models import AuditChainHead, AuditEvent
+from follicle.core.tests.processes import process_env
 
 
 @contextmanager
@@ -196,22 +196,11 @@ def test_concurrent_appends_never_fork_the_chain(clinic):
     assert report.checked == total
 
 
-def _database_url() -> str:
-    settings_dict = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = settings_dict["USER"] or "postgres"
-    password = f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
-    host = settings_dict["HOST"] or "127.0.0.1"
-    return f"postgres://{user}{password}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_several_worker_processes_never_fork_the_chain(clinic):
     """Separate `follicle` processes (like several workers) append to one database at once."""
     processes, per_process = 3, 25
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLICLE_")}
-    env |= {"FOLLICLE_TESTING": "true", "DATABASE_URL": _database_url(), "FOLLICLE_ENV_FILE": "/nonexistent"}
+    env = process_env()
     code = (
         "from follicle.core.audit import append\n"
         f"for i in range({per_process}):\n"

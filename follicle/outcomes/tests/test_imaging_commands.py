@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from django.db import connection
 from PIL import Image
 
+from follicle.core.tests.processes import process_env
 from follicle.imaging import synth
 from follicle.outcomes.models import Device
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
-    host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
-    return f"postgres://{s['USER'] or 'postgres'}{password}@{host}/{s['NAME']}"
-
-
 def follicle(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLICLE_")}
-    env |= {"FOLLICLE_TESTING": "true", "DATABASE_URL": _database_url(), "FOLLICLE_ENV_FILE": "/nonexistent"}
+    env = process_env()
     return subprocess.run(  # noqa: S603
         [sys.executable, "-m", "follicle", *args],
         cwd=ROOT,

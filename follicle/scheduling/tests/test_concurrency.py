@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ from follicle.accounts.models import Membership
 from follicle.accounts.services import token_create
 from follicle.core.audit import Auditor
 from follicle.core.models import OpeningHours
-from follicle.core.tests.test_audit import _database_url
+from follicle.core.tests.processes import process_env
 from follicle.scheduling import services
 from follicle.scheduling.models import Appointment, Room
 from follicle.scheduling.tests.conftest import MONDAY, at
@@ -131,8 +130,7 @@ def test_one_slot_many_bookings_exactly_one_wins(clinic, personas, make_patient,
         finally:
             connection.close()
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLICLE_")}
-    env |= {"FOLLICLE_TESTING": "true", "DATABASE_URL": _database_url(), "FOLLICLE_ENV_FILE": "/nonexistent"}
+    env = process_env()
     workers = [
         subprocess.Popen(
             [
