@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "follicle.formulations",
     "follicle.treatments",
     "follicle.scheduling",
+    "follicle.procedures",
+    "follicle.safety",
     "follicle.outcomes",
     "follicle.api",
     "follicle.demo",

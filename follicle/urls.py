@@ -12,6 +12,8 @@ urlpatterns = [
     path("treatments/", include("follicle.treatments.urls")),
     path("scheduling/", include("follicle.scheduling.urls")),
     path("calendar/", include("follicle.scheduling.feed_urls")),
+    path("sessions/", include("follicle.procedures.urls")),
+    path("safety/", include("follicle.safety.urls")),
     path("", include("follicle.core.urls")),
 ]
 

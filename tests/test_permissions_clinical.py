@@ -1,4 +1,5 @@
-"""The permission matrix for patients, history, consents, screening, assessments and the catalogue.
+"""The permission matrix for patients, history, consents, screening, assessments and the catalogue
+(and, in the API, session records and adverse events).
 
 Every role, own clinic and other clinic, pages and API. Receptionists never see medical history,
 screening or assessments in any page or API body.
@@ -201,6 +202,21 @@ API = [
     ),
     ("catalogue kinds", "get", "/api/v1/reference/kinds", None, {A, P, N}, 200),
     ("catalogue entry", "get", "/api/v1/reference/contraindication/diabetes", None, {A, P, N}, 200),
+    ("session records", "get", "/api/v1/session-records", None, {P, N}, 200),
+    ("patient's session records", "get", "/api/v1/session-records?patient={p}", None, {P, N}, 200),
+    ("adverse events", "get", "/api/v1/adverse-events", None, {P, N}, 200),
+    ("patient's adverse events", "get", "/api/v1/adverse-events?patient={p}", None, {P, N}, 200),
+    ("adverse event counts", "get", "/api/v1/adverse-events/summary", None, {A, P, N}, 200),
+    (
+        "adverse event report",
+        "post",
+        "/api/v1/patients/{p}/adverse-events",
+        {"term": "pain", "grade": 1, "onset_date": "2024-05-02"},
+        {P, N},
+        201,
+    ),
+    ("overdue policy", "get", "/api/v1/safety/overdue-policy", None, {A, P, N}, 200),
+    ("overdue policy set", "put", "/api/v1/safety/overdue-policy", [{"term": "pain", "days": 4}], {A}, 200),
 ]
 
 
@@ -224,6 +240,8 @@ def test_api(role, name, method, path, payload, allowed, ok, personas, world):
         ("/api/v1/patients/{o}/history", {P, N}),
         ("/api/v1/patients/{o}/screening", {P, N}),
         ("/api/v1/patients/{o}/assessments/{oa}", {P, N}),
+        ("/api/v1/session-records?patient={o}", {P, N}),
+        ("/api/v1/adverse-events?patient={o}", {P, N}),
     ],
 )
 def test_api_other_clinic(role, path, allowed, personas, world):

@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "treatment_plans": {A: "schedule", P: "rw", N: "r", R: "schedule"},
     "appointments": {A: "rw", P: "rw", N: "rw", R: "rw"},
     "session_records": {P: "rw", N: "rw"},
+    "clinical_signoff": {P: "rw"},  # sign session records, acknowledge same-day cautions
     "adverse_events": {A: "counts", P: "rw", N: "rw"},
     "measurements": {P: "rw", N: "rw"},
     "audit_log": {A: "r"},

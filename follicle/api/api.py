@@ -71,7 +71,9 @@ def _mount() -> None:
     from follicle.core.api import router as core_router
     from follicle.formulations.api import router as formulations_router
     from follicle.patients.api import router as patients_router
+    from follicle.procedures.api import router as procedures_router
     from follicle.reference.api import router as reference_router
+    from follicle.safety.api import router as safety_router
     from follicle.scheduling.api import router as scheduling_router
     from follicle.treatments.api import router as treatments_router
 
@@ -83,6 +85,8 @@ def _mount() -> None:
     api.add_router("/v1/", formulations_router)
     api.add_router("/v1/", treatments_router)
     api.add_router("/v1/", scheduling_router)
+    api.add_router("/v1/", procedures_router)
+    api.add_router("/v1/", safety_router)
 
 
 _mount()

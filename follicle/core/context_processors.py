@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from follicle.accounts.roles import can
+from follicle.accounts.roles import access
 
 PRACTITIONERS_ONLY = "@practitioner"
 
@@ -21,9 +21,11 @@ NAVIGATION = [
             (_("Today"), "scheduling:today", "list-check", "appointments"),
             (_("Calendar"), "scheduling:calendar", "calendar3", "appointments"),
             (_("Book an appointment"), "scheduling:book", "calendar-plus", "appointments"),
+            (_("Session records"), "procedures:list", "clipboard2-pulse", "session_records"),
             (_("My calendar feed"), "calendar:manage", "rss", PRACTITIONERS_ONLY),
         ],
     ),
+    (_("Safety"), "safety:dashboard", "shield-exclamation", "adverse_events"),
     (
         _("Catalogue"),
         "capsule",
@@ -43,6 +45,7 @@ NAVIGATION = [
             (_("Clinic settings"), "core:clinic_settings", "building-gear", "clinic_settings"),
             (_("Consent texts"), "patients:consent_texts", "file-earmark-text", "clinic_settings"),
             (_("Treatment settings"), "treatments:settings", "sliders", "clinic_settings"),
+            (_("Adverse-event policy"), "safety:settings", "shield-check", "clinic_settings"),
             (_("Rooms, hours and appointment types"), "scheduling:resources", "door-open", "clinic_settings"),
             (_("Audit log"), "core:audit_log", "journal-check", "audit_log"),
             (_("Background tasks"), "core:task_list", "cpu", "tasks"),
@@ -61,6 +64,10 @@ SECTION_OF_VIEW = [
     ("scheduling:practitioner_hours", "scheduling:resources"),
     ("scheduling:", "scheduling:today"),
     ("calendar:", "calendar:manage"),
+    ("procedures:list", "procedures:list"),
+    ("procedures:", "scheduling:today"),
+    ("safety:settings", "safety:settings"),
+    ("safety:", "safety:dashboard"),
     ("treatments:protocol", "treatments:protocol_list"),
     ("treatments:settings", "treatments:settings"),
     ("treatments:", "patients:list"),
@@ -88,7 +95,7 @@ def _item(entry, role: str, section: str):
     if resource == PRACTITIONERS_ONLY:
         if role != "practitioner":
             return None
-    elif resource is not None and not can(role, resource, "r"):
+    elif resource is not None and not access(role, resource):  # any access, e.g. "counts"
         return None
     return {"label": label, "url": reverse(name), "icon": icon, "active": section == name}
 

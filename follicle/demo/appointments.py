@@ -6,12 +6,12 @@ appointment types, three rooms, each practitioner's weekly hours and one absence
 visit (one transaction each) as reception would, and settles the ones already past:
 
 - mesotherapy sessions of the plans, each on its session's planned date with its plan session.
-  A past session is settled the way the plan already records it (treatments demo): done (checked
-  in, then done by the practitioner) or a no-show for a missed one; now and then the patient had
-  first booked a day or two earlier and cancelled. Today's early sessions are settled here: done
-  (and the plan session marked done), or a no-show, which makes the service shift the rest of
-  the plan. Upcoming sessions of active plans are booked, a few cancelled (left for the front
-  desk to book again);
+  A session the plan records as missed (treatments demo) is a no-show; now and then the patient
+  had first booked a day or two earlier and cancelled. A few of today's early sessions are
+  no-shows, which makes the service shift the rest of the plan. The other past and current ones
+  are left booked here: follicle/demo/sessions.py then checks the patient in and records the
+  session (safety check, lots, injections, signature), which marks it done. Upcoming sessions
+  of active plans are booked, a few cancelled (left for the front desk to book again);
 - consultations: the first visits of the patients assessed in the window (at their assessment
   time) and a few upcoming ones for patients without a plan;
 - follow-ups and photo / trichoscopy visits of patients with plans.
@@ -302,7 +302,13 @@ class DemoAppointments:
         visits = []
         for session in sessions:
             past = session.planned_date < self.today
-            if past and session.status not in (SessionStatus.DONE, SessionStatus.MISSED):
+            # Past: the sessions the treatments demo left to the diary (planned, of active plans:
+            # recorded by follicle/demo/sessions.py) and the missed ones. A past session already
+            # done has no record to go with an appointment, so it stays out of the diary.
+            if past and not (
+                session.status == SessionStatus.MISSED
+                or (session.status == SessionStatus.PLANNED and session.plan.status == PlanStatus.ACTIVE)
+            ):
                 continue
             if not past and (
                 session.status != SessionStatus.PLANNED or session.plan.status != PlanStatus.ACTIVE
@@ -432,6 +438,12 @@ class DemoAppointments:
         appointment = self._reserve(visit, [day], rng) or self._reserve(visit, self._nearby(day, visit), rng)
         if appointment is None:
             summary.unbooked += 1
+            if session is not None and day < self.today and session.status == SessionStatus.PLANNED:
+                # No free time left that day: held all the same, as the plan's earlier sessions
+                # were (done, with no appointment and no record).
+                planned_session_mark(
+                    session=session, status=SessionStatus.DONE, auditor=self.nurse.auditor(self.clinic)
+                )
             return None
         summary.booked += 1
         self._settle(visit, appointment, reason, rng, summary)
@@ -555,7 +567,11 @@ class DemoAppointments:
         if appointment.starts_at > now:
             return  # still ahead: booked
         session = visit.session
-        today_session = session is not None and session.status == SessionStatus.PLANNED
+        today_session = (
+            session is not None
+            and session.status == SessionStatus.PLANNED
+            and timezone.localtime(appointment.starts_at).date() == self.today
+        )
         no_show = visit.fate == "no_show" or (
             today_session and appointment.ends_at <= now and rng.random() < TODAY_NO_SHOW_CHANCE
         )
@@ -567,6 +583,8 @@ class DemoAppointments:
             if today_session:
                 summary.shifted += 1
             return
+        if session is not None:
+            return  # checked in, checked, recorded and signed by follicle/demo/sessions.py
         appointment_set_status(
             appointment=appointment, auditor=reception, to_status=AppointmentStatus.CHECKED_IN
         )
@@ -575,10 +593,6 @@ class DemoAppointments:
         appointment_set_status(
             appointment=appointment, auditor=practitioner, to_status=AppointmentStatus.DONE
         )
-        if today_session:
-            planned_session_mark(
-                session=session, status=SessionStatus.DONE, auditor=self.nurse.auditor(clinic)
-            )
 
 
 def _sample(rng: random.Random, items: list, share: float, *, minimum: int) -> list:

@@ -8,6 +8,11 @@ For one clinic, `DemoTreatments(clinic, seed=…)`:
   clinic has it already, so running the demo again adds nothing twice.
 - `create(patient)` gives one screened patient a treatment plan at some stage (draft, active,
   paused, completed or stopped), in one transaction, or returns None when the patient gets none.
+  The sessions a plan held before the diary's fortnight (follicle/demo/appointments.py) are
+  marked done or missed here, without appointments; an active plan's sessions in that fortnight
+  that the patient came to are left planned, for the diary to book and for
+  follicle/demo/sessions.py to record and sign. A paused, completed or stopped plan stopped
+  before the fortnight.
 
 Everything goes through the services, as the clinic's staff (the administrator sets up the
 products, the nurse receives stock and records sessions, the practitioner composes formulations
@@ -34,6 +39,7 @@ from django.utils import timezone
 from follicle.assessments.models import ScreeningResult
 from follicle.assessments.selectors import assessment_latest, screening_latest
 from follicle.core.models import Clinic
+from follicle.demo.appointments import BACK_DAYS
 from follicle.demo.patients import Staff, clinic_staff
 from follicle.formulations.models import Formulation, FormulationVersion, Lot, Product
 from follicle.formulations.services import formulation_create, lot_adjust, lot_receive, product_create
@@ -159,22 +165,25 @@ PRODUCTS = [
     ),
 ]
 
-# (product code, received months ago, expiry months ahead, vials used before Follicle)
+# (product code, received months ago, expiry months ahead, boxes delivered, vials used before
+# Follicle). The newer deliveries are sized for the sessions the demo records in its diary
+# (follicle/demo/sessions.py): about two weeks of the clinic's sessions, with room to spare.
 LOTS = [
-    ("DU", 7, 4, 19),  # the nearly exhausted lot: 1 vial of 20 left
-    ("DU", 2, 9, 0),
-    ("MX", 8, 3, 12),
-    ("MX", 3, 10, 4),
-    ("MX", 1, 14, 0),
-    ("BV", 9, 5, 15),
-    ("BV", 2, 17, 0),
-    ("DX", 14, None, 38),  # expired on the shelf: see expire_on_the_shelf()
-    ("DX", 5, 12, 20),
-    ("DX", 1, 17, 0),
-    ("HA", 6, 6, 5),
-    ("HA", 1, 15, 0),
-    ("CP", 4, 8, 3),
-    ("CP", 1, 16, 0),
+    ("DU", 7, 4, 1, 19),  # the nearly exhausted lot: 1 vial of 20 left
+    ("DU", 2, 9, 2, 0),
+    ("MX", 8, 3, 1, 12),
+    ("MX", 3, 10, 3, 14),
+    ("MX", 1, 14, 5, 0),
+    ("BV", 9, 5, 1, 15),
+    ("BV", 3, 12, 4, 40),
+    ("BV", 1, 17, 4, 0),
+    ("DX", 14, None, 1, 38),  # expired on the shelf: see expire_on_the_shelf()
+    ("DX", 5, 12, 1, 20),
+    ("DX", 1, 17, 2, 0),
+    ("HA", 6, 6, 1, 5),
+    ("HA", 1, 15, 4, 0),
+    ("CP", 4, 8, 1, 3),
+    ("CP", 1, 16, 4, 0),
 ]
 EXPIRED_DAYS_AGO = 24
 BEFORE_FOLLICLE = "Used in sessions before Follicle (stock count at go-live)."
@@ -362,6 +371,7 @@ class PlanOutcome:
     missed: int = 0
     shifted: int = 0
     acknowledged: int = 0
+    in_diary: int = 0  # held in the diary's fortnight: left for the sessions demo to record
 
 
 @dataclass
@@ -380,6 +390,7 @@ class TreatmentSummary:
             missed=outcome.missed,
             shifted=outcome.shifted,
             acknowledged=outcome.acknowledged,
+            in_diary=outcome.in_diary,
         )
 
     def line(self, clinic: Clinic) -> str:
@@ -399,7 +410,8 @@ class TreatmentSummary:
         return (
             f"{self.clinic}: {products} products, {lots.count()} lots ({expired} expired, {low} low), "
             f"{formulations} formulations, {templates} protocol templates; "
-            f"{statuses.total()} plans: {by_status}; this run: {s['done']} sessions done, "
+            f"{statuses.total()} plans: {by_status}; this run: {s['done']} sessions done "
+            f"({s['in_diary']} more left to the diary's session records), "
             f"{s['missed']} missed ({s['shifted']} shifted), {s['acknowledged']} cautions acknowledged, "
             f"no plan for {self.skipped} stopped by the patient check"
         )
@@ -417,6 +429,8 @@ class DemoTreatments:
         self.clinic = clinic
         self.seed = seed
         self.today = today or timezone.localdate()
+        # Sessions from here on are in the diary (follicle/demo/appointments.py) and get records.
+        self.diary_from = self.today - dt.timedelta(days=BACK_DAYS)
         self.staff = clinic_staff(clinic)
         self.admin = self.staff.admin or self.staff.practitioners[0]
         self.nurse = self.staff.nurse or self.staff.practitioners[0]
@@ -490,9 +504,10 @@ class DemoTreatments:
         rng = self.rng(f"lots:{spec.code}")
         nurse = self.nurse.auditor(self.clinic)
         letters = iter("ABCDEFGH")
-        for code, received_months, expiry_months, used in LOTS:
+        for code, received_months, expiry_months, boxes, used in LOTS:
             if code != spec.code:
                 continue
+            quantity = spec.box * boxes
             received = _months(self.today, -received_months) - dt.timedelta(days=rng.randint(0, 20))
             lot_number = f"{spec.code}-{received:%y%m}{next(letters)}"
             if expiry_months is None:
@@ -501,7 +516,7 @@ class DemoTreatments:
                     auditor=nurse,
                     lot_number=lot_number,
                     expiry_date=self.today,  # the service compares with today: the latest it takes
-                    quantity=spec.box,
+                    quantity=quantity,
                     received_at=received,
                 )
                 expire_on_the_shelf(lot, self.today - dt.timedelta(days=EXPIRED_DAYS_AGO))
@@ -512,11 +527,11 @@ class DemoTreatments:
                     auditor=nurse,
                     lot_number=lot_number,
                     expiry_date=expiry,
-                    quantity=spec.box,
+                    quantity=quantity,
                     received_at=received,
                 )
             if used:
-                lot_adjust(lot=lot, auditor=nurse, change=-min(used, spec.box - 1), reason=BEFORE_FOLLICLE)
+                lot_adjust(lot=lot, auditor=nurse, change=-min(used, quantity - 1), reason=BEFORE_FOLLICLE)
 
     # ----------------------------------------------------------------------- plans
     def candidates(self) -> list[Patient]:
@@ -700,7 +715,10 @@ class DemoTreatments:
         if stage == PlanStatus.STOPPED:  # came for a while, then stopped
             elapsed = (self.today - start).days
             until = start + dt.timedelta(days=max(1, int(elapsed * rng.uniform(0.3, 0.9))))
-        self._hold_sessions(rng, plan, until, outcome)
+        if stage == PlanStatus.ACTIVE:
+            self._hold_sessions(rng, plan, until, outcome, diary_from=self.diary_from)
+        else:  # paused, completed or stopped before the diary's fortnight: none of it in the diary
+            self._hold_sessions(rng, plan, min(until, self.diary_from), outcome)
         if stage == PlanStatus.PAUSED:
             reason = rng.choice(PAUSE_REASONS)[staff_lang]
         elif stage == PlanStatus.COMPLETED:
@@ -714,12 +732,25 @@ class DemoTreatments:
         outcome.status = stage
         return outcome
 
-    def _hold_sessions(self, rng: random.Random, plan: TreatmentPlan, until: dt.date, outcome: PlanOutcome):
-        """Mark the plan's sessions before `until` done, now and then missed (and the rest shifted)."""
+    def _hold_sessions(
+        self,
+        rng: random.Random,
+        plan: TreatmentPlan,
+        until: dt.date,
+        outcome: PlanOutcome,
+        diary_from: dt.date | None = None,
+    ):
+        """Mark the plan's sessions before `until` done, now and then missed (and the rest shifted).
+
+        From `diary_from` on, the sessions the patient came to are left planned: the appointments
+        demo books them in the diary and the sessions demo records and signs them, which marks
+        them done (follicle/demo/sessions.py)."""
         nurse = self.nurse.auditor(self.clinic)
+        in_diary: list[int] = []
         while True:
             session = (
                 PlannedSession.objects.filter(plan=plan, status=SessionStatus.PLANNED, planned_date__lt=until)
+                .exclude(pk__in=in_diary)
                 .order_by("number")
                 .first()
             )
@@ -736,6 +767,9 @@ class DemoTreatments:
                     outcome.shifted += 1
                 else:
                     planned_session_mark(session=session, status=SessionStatus.MISSED, auditor=nurse)
+            elif diary_from is not None and session.planned_date >= diary_from:
+                in_diary.append(session.pk)
+                outcome.in_diary += 1
             else:
                 planned_session_mark(session=session, status=SessionStatus.DONE, auditor=nurse)
                 outcome.done += 1

@@ -19,6 +19,7 @@ clinic, drops duplicates and sorts by name. With no provider, no patient has rec
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 LotUsageProvider = Callable[[Any], Iterable[Any]]
@@ -43,3 +44,42 @@ def unregister_lot_usage_provider(fn: LotUsageProvider) -> None:
 
 def lot_usage_providers() -> tuple[LotUsageProvider, ...]:
     return tuple(_providers)
+
+
+# --------------------------------------------------------------------------- traceability sections
+@dataclass(frozen=True)
+class TraceRow:
+    """One thing that involved a lot: a session, an adverse event… with a link to it."""
+
+    when: Any  # a date or datetime, for sorting and display
+    patient: Any
+    title: str
+    url: str = ""
+    detail: str = ""
+    tone: str = "secondary"
+
+
+@dataclass(frozen=True)
+class TraceSection:
+    key: str  # "sessions", "adverse_events"
+    title: str
+    rows: list[TraceRow] = field(default_factory=list)
+    empty: str = ""
+    order: int = 100
+
+
+# provider(lot) -> TraceSection | None
+LotTraceProvider = Callable[[Any], Any]
+_trace_providers: list[LotTraceProvider] = []
+
+
+def register_lot_trace_provider(fn: LotTraceProvider) -> LotTraceProvider:
+    """Register `fn(lot) -> TraceSection`: the lot page shows each provider's section."""
+    if fn not in _trace_providers:
+        _trace_providers.append(fn)
+    return fn
+
+
+def lot_trace_sections(lot) -> list[TraceSection]:
+    found = [section for fn in _trace_providers if (section := fn(lot)) is not None]
+    return sorted(found, key=lambda s: s.order)

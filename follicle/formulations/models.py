@@ -173,6 +173,7 @@ class LotMovement(models.Model):
         RECEIVE = "receive", _("Received")
         ADJUST = "adjust", _("Adjusted")
         CONSUME = "consume", _("Used")
+        RETURN = "return", _("Returned (record corrected)")
 
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

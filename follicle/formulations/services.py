@@ -255,6 +255,22 @@ def lot_consume(*, lot: Lot, vials: int, auditor: Auditor) -> Lot:
     return lot
 
 
+@transaction.atomic
+def lot_return(*, lot: Lot, vials: int, auditor: Auditor, reason: str) -> Lot:
+    """Put back vials taken by `lot_consume` that were not used after all (a draft session record
+    corrected before signing). Never more than were received."""
+    if vials is None or vials < 1:
+        raise ValidationError({"vials": _("Return at least one vial.")})
+    lot = Lot.objects.select_for_update().select_related("product").get(pk=lot.pk)
+    if lot.quantity_left + vials > lot.quantity_received:
+        raise ValidationError({"vials": _("More vials would be left than were received.")})
+    lot.quantity_left += vials
+    lot.save(update_fields=["quantity_left"])
+    _movement(lot, LotMovement.Kind.RETURN, vials, auditor, reason=reason)
+    auditor.log("lot.return", obj=lot, detail={"vials": vials, "left": lot.quantity_left, "reason": reason})
+    return lot
+
+
 # --------------------------------------------------------------------------- formulations
 def _check_components(clinic: Clinic, components) -> list[tuple[Product, Decimal]]:
     components = [(product, Decimal(str(volume))) for product, volume in (components or [])]

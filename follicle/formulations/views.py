@@ -31,6 +31,7 @@ from follicle.formulations.forms import (
     ProductForm,
     with_added_row,
 )
+from follicle.formulations.lots import lot_trace_sections
 from follicle.reference.models import ReferenceEntry
 
 PAGE_SIZE = 25
@@ -245,14 +246,34 @@ def lot_search(request):
     return response
 
 
+# A traceability section is shown only to roles that may read what it lists (an admin manages the
+# catalogue but reads no session record and only counts of adverse events).
+TRACE_RESOURCES = {"sessions": "session_records", "adverse_events": "adverse_events"}
+
+
+def _lot_trace(request, lot) -> list:
+    role = request.membership.role
+    return [
+        section
+        for section in lot_trace_sections(lot)
+        if section.key not in TRACE_RESOURCES or can(role, TRACE_RESOURCES[section.key], "r")
+    ]
+
+
 @staff_view("catalogue", "r")
 def lot_detail(request, uuid):
     lot = get_lot(request, uuid)
+    trace = _lot_trace(request, lot)
+    # The traceability sections name patients: one audit row for the list, as for a search.
+    Auditor.from_request(request).log_list(
+        "lot.trace", query={"lot": str(lot.uuid)}, count=sum(len(section.rows) for section in trace)
+    )
     context = {
         "lot": lot,
         "usable": selectors.lot_usable(lot),
         "movements": selectors.lot_movements(lot=lot),
         "recipients": selectors.lot_recipients(lot),
+        "trace": trace,
         "form": LotAdjustForm() if _can_write(request) else None,
     }
     return render(request, "formulations/lot_detail.html", context)
@@ -278,6 +299,7 @@ def lot_adjust(request, uuid):
         "usable": selectors.lot_usable(lot),
         "movements": selectors.lot_movements(lot=lot),
         "recipients": selectors.lot_recipients(lot),
+        "trace": _lot_trace(request, lot),
         "form": form,
     }
     return render(request, "formulations/lot_detail.html", context, status=422)

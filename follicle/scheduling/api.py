@@ -57,7 +57,7 @@ class PatientRef(Schema):
     name: str = Field(alias="full_name")
 
 
-class HistoryOut(Schema):
+class AppointmentHistoryOut(Schema):
     from_status: str
     to_status: str
     reason: str
@@ -99,7 +99,7 @@ class AppointmentOut(Schema):
 
 
 class AppointmentDetailOut(AppointmentOut):
-    history: list[HistoryOut]
+    history: list[AppointmentHistoryOut]
 
     @staticmethod
     def resolve_history(obj):
@@ -135,7 +135,7 @@ class MoveIn(Schema):
     minutes: int | None = Field(None, ge=5, le=480)
 
 
-class StatusIn(Schema):
+class AppointmentStatusIn(Schema):
     status: AppointmentStatus
     reason: str = ""
 
@@ -308,7 +308,7 @@ def appointment_move(request, appointment_id: uuid_module.UUID, payload: MoveIn)
     "/appointments/{appointment_id}/status",
     response={200: AppointmentDetailOut, 403: Detail, 404: Detail, 422: Detail},
 )
-def appointment_status(request, appointment_id: uuid_module.UUID, payload: StatusIn):
+def appointment_status(request, appointment_id: uuid_module.UUID, payload: AppointmentStatusIn):
     require(request, "appointments", "w")
     appointment = selectors.get_appointment(request, appointment_id)
     services.appointment_set_status(

@@ -37,6 +37,7 @@ from follicle.scheduling.forms import (
     StatusForm,
 )
 from follicle.scheduling.models import AppointmentStatus
+from follicle.scheduling.panels import appointment_panels
 from follicle.treatments.access import get_plan, require_plan_view
 
 PATIENT_OPTIONS = 50  # choices offered at once while typing
@@ -283,6 +284,7 @@ def appointment_detail(request, uuid):
         "reminders": list(appointment.reminders.order_by("-send_at", "-id")[:5]),
         "allowed": services.allowed_statuses(appointment),
         "minutes": int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
+        "panels": appointment_panels(appointment, request),
     }
     return render(request, "scheduling/appointment_detail.html", context)
 

@@ -389,13 +389,13 @@ def plan_get(request, plan_id: uuid_module.UUID):
     return _shape(plan, view)
 
 
-class StatusIn(Schema):
+class PlanStatusIn(Schema):
     status: PlanStatus
     reason: str = ""
 
 
 @router.post("/plans/{plan_id}/status", response={200: PlanOut, 403: Detail, 404: Detail, 422: Detail})
-def plan_status(request, plan_id: uuid_module.UUID, payload: StatusIn):
+def plan_status(request, plan_id: uuid_module.UUID, payload: PlanStatusIn):
     require(request, "treatment_plans", "w")
     plan = get_plan(request, plan_id)
     services.plan_status_change(

@@ -7,7 +7,9 @@ most screened patients a treatment plan at some stage (follicle/demo/treatments.
 clinic gets its appointment types, rooms and practitioners' hours, and a month of appointments
 around today: plan sessions, consultations, follow-ups and photo visits, past ones settled
 (done, no-shows, cancellations) as reception and the practitioners would
-(follicle/demo/appointments.py).
+(follicle/demo/appointments.py); the plan sessions that have begun are then checked in,
+safety-checked, recorded (lots, injections) and signed, some followed by adverse events
+(follicle/demo/sessions.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from follicle.core.models import Clinic
 from follicle.demo.appointments import AppointmentSummary, DemoAppointments
 from follicle.demo.holidays import greek_public_holidays
 from follicle.demo.patients import DemoPatients, Summary
+from follicle.demo.sessions import DemoSessions, SessionSummary
 from follicle.demo.treatments import DemoTreatments, HardStop, TreatmentSummary
 from follicle.patients.models import Patient
 from follicle.reference.models import ReferenceEntry
@@ -75,7 +78,7 @@ class Command(BaseCommand):
     help = (
         "Create the demo clinics (Athens, Thessaloniki), their staff and patients (histories, consents, "
         "assessments, screenings), products, lots, formulations, protocol templates, treatment plans and "
-        "a month of appointments, then print the demo logins."
+        "a month of appointments with their session records and adverse events, then print the demo logins."
     )
 
     def add_arguments(self, parser):
@@ -254,7 +257,43 @@ class Command(BaseCommand):
                             "again to add the rest."
                         ) from exc
                     bar.update(1)
+            sessions = self._create_sessions(clinic, seed=seed, progress=progress)
             self.stdout.write(self.style.SUCCESS(summary.line(clinic, generator.first, generator.last)))
+            self.stdout.write(self.style.SUCCESS(sessions.line(clinic)))
+
+    def _create_sessions(self, clinic: Clinic, *, seed: int, progress: bool) -> SessionSummary:
+        """The clinic's plan sessions that have begun, still booked: checked in, safety-checked,
+        recorded and signed as far as they have got by now (one transaction each); then the
+        clinic's adverse-event dashboard (follicle/demo/sessions.py)."""
+        name = clinic.name
+        try:
+            generator = DemoSessions(clinic, seed=seed)
+        except RuntimeError as exc:  # time-machine missing
+            raise CommandError(f"{name}: {exc}") from exc
+        appointments = generator.appointments()
+        summary = SessionSummary(clinic=name)
+        with tqdm(
+            total=len(appointments),
+            desc=f"{name} sessions",
+            unit="session",
+            file=self.stderr._out,
+            disable=not progress,
+        ) as bar:
+            for done, appointment in enumerate(appointments):
+                try:
+                    generator.record(appointment, summary)  # one transaction each
+                except Exception as exc:
+                    raise CommandError(
+                        f"{name}: demo session record of patient {appointment.patient.record_number} on "
+                        f"{timezone.localtime(appointment.starts_at):%Y-%m-%d %H:%M} failed ({exc!r}); the "
+                        f"{done} before it are kept, run the command again to record the rest."
+                    ) from exc
+                bar.update(1)
+        try:
+            generator.finish()
+        except Exception as exc:
+            raise CommandError(f"{name}: demo adverse events failed ({exc!r}).") from exc
+        return summary
 
     def _print_logins(self) -> None:
         users = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in STAFF])}
