@@ -233,6 +233,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("FOLLICLE_STATIC_ROOT", str(PROJECT_DIR / "staticfiles")))
+# Uploaded images (photos, trichoscopy): refused above these limits (decompression bombs too).
+FOLLICLE_UPLOAD_MAX_BYTES = env_int("FOLLICLE_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+FOLLICLE_UPLOAD_MAX_PIXELS = env_int("FOLLICLE_UPLOAD_MAX_PIXELS", 40_000_000)
 MEDIA_ROOT = Path(env_str("FOLLICLE_MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

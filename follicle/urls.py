@@ -14,6 +14,8 @@ urlpatterns = [
     path("calendar/", include("follicle.scheduling.feed_urls")),
     path("sessions/", include("follicle.procedures.urls")),
     path("safety/", include("follicle.safety.urls")),
+    path("outcomes/", include("follicle.outcomes.urls")),
+    path("progress/", include("follicle.outcomes.progress_urls")),
     path("", include("follicle.core.urls")),
 ]
 

@@ -1,5 +1,5 @@
 """The permission matrix for patients, history, consents, screening, assessments and the catalogue
-(and, in the API, session records and adverse events).
+(and, in the API, session records, adverse events and measurements).
 
 Every role, own clinic and other clinic, pages and API. Receptionists never see medical history,
 screening or assessments in any page or API body.
@@ -215,6 +215,24 @@ API = [
         {P, N},
         201,
     ),
+    ("measurement sites", "get", "/api/v1/patients/{p}/measurement-sites", None, {P, N}, 200),
+    (
+        "measurement site create",
+        "post",
+        "/api/v1/patients/{p}/measurement-sites",
+        {"name": "Vertex", "zone": "vertex", "landmark": "crown whorl"},
+        {P, N},
+        201,
+    ),
+    ("measurements", "get", "/api/v1/patients/{p}/measurements", None, {P, N}, 200),
+    (
+        "measurement add",
+        "post",
+        "/api/v1/patients/{p}/measurements",
+        {"kind": "density_per_cm2", "value": 140, "measured_on": "2024-05-02", "source": "report"},
+        {P, N},
+        201,
+    ),
     ("overdue policy", "get", "/api/v1/safety/overdue-policy", None, {A, P, N}, 200),
     ("overdue policy set", "put", "/api/v1/safety/overdue-policy", [{"term": "pain", "days": 4}], {A}, 200),
 ]
@@ -242,6 +260,8 @@ def test_api(role, name, method, path, payload, allowed, ok, personas, world):
         ("/api/v1/patients/{o}/assessments/{oa}", {P, N}),
         ("/api/v1/session-records?patient={o}", {P, N}),
         ("/api/v1/adverse-events?patient={o}", {P, N}),
+        ("/api/v1/patients/{o}/measurement-sites", {P, N}),
+        ("/api/v1/patients/{o}/measurements", {P, N}),
     ],
 )
 def test_api_other_clinic(role, path, allowed, personas, world):

@@ -70,6 +70,7 @@ def _mount() -> None:
     from follicle.assessments.api import router as assessments_router
     from follicle.core.api import router as core_router
     from follicle.formulations.api import router as formulations_router
+    from follicle.outcomes.api import router as outcomes_router
     from follicle.patients.api import router as patients_router
     from follicle.procedures.api import router as procedures_router
     from follicle.reference.api import router as reference_router
@@ -87,6 +88,7 @@ def _mount() -> None:
     api.add_router("/v1/", scheduling_router)
     api.add_router("/v1/", procedures_router)
     api.add_router("/v1/", safety_router)
+    api.add_router("/v1/", outcomes_router)
 
 
 _mount()

@@ -74,8 +74,11 @@ class UserLanguageMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.language:
-            translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
+            # override() puts the thread's language back afterwards: nothing after this request
+            # (another request on the thread, a test, a task) runs in this user's language.
+            with translation.override(user.language):
+                return self.get_response(request)
         return self.get_response(request)
 
 

@@ -142,3 +142,22 @@ def test_soft_skin_texture_is_not_a_hair():
     out = (rgb.astype(np.float32) * (1 - 0.1 * streak[..., None])).round().astype(np.uint8)
     res = analyze_image(out, 5.0)
     assert res.hair_count == 2
+
+
+@pytest.mark.parametrize("blur", [0.8, 2.0])
+def test_single_thick_hair_is_not_split(blur):
+    # a thick terminal hair is one hair, not a side-by-side pair, whatever the blur
+    rgb = _scene_with([(200.0, 700.0, 0.05, 1400.0, 110.0)], blur=blur)
+    res = analyze_image(rgb, 5.0)
+    assert res.hair_count == 1
+    assert res.hairs[0].width_um == pytest.approx(110.0, abs=10.0)
+
+
+def test_width_estimate_is_blur_invariant():
+    widths = []
+    for blur in (0.7, 2.0):
+        res = analyze_image(_single_hair_image(35.0, blur=blur), 5.0)
+        assert res.hair_count == 1
+        widths.append(res.hairs[0].width_um)
+    # the blur-corrected edge width moves by a few µm at most
+    assert abs(widths[1] - widths[0]) <= 5.0
